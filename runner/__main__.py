@@ -1,0 +1,5 @@
+"""Run the CLI as `python -m runner`."""
+
+from runner.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Grading: run hidden tests against a submission and return structured results."""

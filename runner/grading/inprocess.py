@@ -1,0 +1,52 @@
+"""An in-process `solution` fixture for authoring hidden tests quickly.
+
+    pytest -p runner.grading.inprocess hidden_tests/1A --submission solutions/1A/reference.py
+
+Learner code runs inside pytest here, unguarded: use it while writing checks, and `practice validate`
+(or the bank-wide test) to prove them through the real sandbox. It is also the baseline the sandbox's
+overhead is measured against in bench/.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--submission", action="store", default=None, help="learner file to test in-process")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "points(n): how many points a hidden check is worth")
+    support = Path(__file__).resolve().parents[2] / "exercises" / "_support"
+    if support.is_dir() and str(support) not in sys.path:
+        sys.path.insert(0, str(support))
+
+
+def load_module(path: Path, name: str = "submission"):
+    """Import a file as a fresh module."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
+
+
+@pytest.fixture(scope="session")
+def _inprocess_module(request):
+    path = request.config.getoption("--submission")
+    if not path:
+        pytest.fail("pass --submission PATH")
+    return load_module(Path(path).resolve())
+
+
+@pytest.fixture
+def solution(_inprocess_module):
+    return _inprocess_module

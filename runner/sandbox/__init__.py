@@ -1,0 +1,1 @@
+"""The sandbox: learner code runs in its own limited process and talks to the grader in plain data."""
