@@ -1,0 +1,223 @@
+"""Drive warm grading workers and turn their events into results."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from runner.bank import Exercise
+from runner.errors import GradingError
+from runner.results import ExampleResult, GradeResult, Outcome, PlotData, RunResult, Status, TestResult
+
+BACKSTOP_S = 10.0  # beyond a job's own deadline, before the client gives up on a worker
+WORKER_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    "PYTHONHASHSEED": "0",
+}
+
+
+class _Worker:
+    def __init__(self):
+        read_fd, write_fd = os.pipe()
+        env = {**os.environ, **WORKER_ENV}
+        debug = bool(os.environ.get("PRACTICE_DEBUG"))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "runner.grading.worker", str(write_fd)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
+            pass_fds=(write_fd,), env=env, start_new_session=True, close_fds=True,
+        )
+        os.close(write_fd)
+        self.fd = read_fd
+        self.buffer = b""
+        self.job: dict | None = None
+        self.events: list[dict] = []
+        self.started = 0.0
+
+    def send(self, job: dict, exercise: Exercise) -> None:
+        self.job, self.events = job, []
+        self.started = time.monotonic()
+        self.limit = exercise.limits.run_seconds + BACKSTOP_S
+        self.proc.stdin.write((json.dumps(job) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def read_events(self) -> bool:
+        """Read what is available; return True when the current job has ended."""
+        chunk = os.read(self.fd, 1 << 16)
+        if not chunk:
+            self.events.append({"event": "end", "deadline": False, "exit": self.proc.poll(), "lost": True})
+            return True
+        self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        ended = False
+        for line in lines:
+            event = json.loads(line)
+            if event.get("job") == self.job.get("id"):
+                self.events.append(event)
+                ended = ended or event.get("event") == "end"
+        return ended
+
+    def overdue(self) -> bool:
+        return time.monotonic() - self.started > self.limit
+
+    def close(self) -> None:
+        from runner.sandbox.reaper import kill_tree
+
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            kill_tree(self.proc.pid, grace=0.05)
+            self.proc.wait()
+        os.close(self.fd)
+
+
+class GraderPool:
+    """N warm workers; grade submissions in parallel, results in submission order or as they finish."""
+
+    def __init__(self, jobs: int = 1):
+        self.size = max(1, jobs)
+        self.workers: list[_Worker] = []
+        self._ids = itertools.count(1)
+
+    def __enter__(self) -> GraderPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()
+        self.workers = []
+
+    def _spare(self) -> _Worker:
+        worker = _Worker()
+        self.workers.append(worker)
+        return worker
+
+    def run(self, exercise: Exercise, submissions: Iterable[Path],
+            kind: str = "grade") -> Iterator[tuple[Path, object]]:
+        """Grade each submission; yield (path, result) as each finishes."""
+        pending = list(submissions)
+        pending.reverse()
+        while len(self.workers) < min(self.size, max(1, len(pending))):
+            self._spare()
+        busy: dict[int, tuple[_Worker, Path]] = {}
+        idle = list(self.workers)
+        while pending or busy:
+            while pending and idle:
+                worker, path = idle.pop(), pending.pop()
+                job = {"id": next(self._ids), "kind": kind, "bank": str(exercise.root),
+                       "exercise": exercise.id, "submission": str(Path(path).resolve())}
+                worker.send(job, exercise)
+                busy[worker.fd] = (worker, path)
+            ready, _, _ = select.select(list(busy), [], [], 0.5)
+            for fd in ready:
+                worker, path = busy[fd]
+                if worker.read_events():
+                    del busy[fd]
+                    yield path, _assemble(exercise, worker.events, kind)
+                    idle.append(self._replace_if_dead(worker))
+            for fd, (worker, path) in list(busy.items()):
+                if fd not in ready and worker.overdue():
+                    del busy[fd]
+                    worker.events.append({"event": "end", "deadline": True, "exit": None, "lost": True})
+                    yield path, _assemble(exercise, worker.events, kind)
+                    idle.append(self._replace(worker))
+
+    def _replace_if_dead(self, worker: _Worker) -> _Worker:
+        return self._replace(worker) if worker.proc.poll() is not None else worker
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        from runner.sandbox.reaper import kill_tree
+
+        kill_tree(worker.proc.pid, grace=0.0)
+        try:
+            worker.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        os.close(worker.fd)
+        self.workers.remove(worker)
+        return self._spare()
+
+
+def _assemble(exercise: Exercise, events: list[dict], kind: str):
+    if kind == "examples":
+        return _assemble_run(exercise, events)
+    return _assemble_grade(exercise, events)
+
+
+def _ending(exercise: Exercise, events: list[dict]) -> tuple[dict, dict]:
+    done = next((e for e in events if e.get("event") == "done"), {})
+    end = next((e for e in events if e.get("event") == "end"), {})
+    return done, end
+
+
+def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
+    done, end = _ending(exercise, events)
+    collected = next((e["tests"] for e in events if e.get("event") == "collected"), None)
+    reported = {e["name"]: e for e in events if e.get("event") == "test"}
+    common = {"exercise": exercise.id, "time_limit_s": exercise.time_limit_s, "output": done.get("output", ""),
+              "constraints": exercise.constraints.describe()}
+    if done.get("status") == "error" or collected is None:
+        if done.get("error"):
+            error = done["error"]
+        elif end.get("deadline"):
+            error = f"grading did not finish within the {exercise.limits.run_seconds:g} s run deadline"
+        else:
+            error = f"the grader stopped unexpectedly (exit {end.get('exit')})"
+        return GradeResult(status=Status.ERROR, error=error, **common)
+    tests = []
+    for meta in collected:
+        event = reported.get(meta["name"])
+        if event is None:
+            event = {**meta, "outcome": "timeout", "points": 0.0,
+                     "message": f"not run: the {exercise.limits.run_seconds:g} s run deadline was reached"}
+        tests.append(TestResult(name=event["name"], description=event["description"],
+                                outcome=Outcome(event["outcome"]), points=float(event["points"]),
+                                max_points=float(event["max_points"]), message=event.get("message", "")))
+    return GradeResult(status=Status.GRADED, tests=tuple(tests), **common)
+
+
+def _assemble_run(exercise: Exercise, events: list[dict]) -> RunResult:
+    done, end = _ending(exercise, events)
+    found = next((e for e in events if e.get("event") == "examples"), None)
+    if found is None:
+        error = done.get("error") or ("the examples did not finish in time" if end.get("deadline")
+                                      else f"the grader stopped unexpectedly (exit {end.get('exit')})")
+        return RunResult(exercise=exercise.id, status=Status.ERROR, error=error, output=done.get("output", ""))
+    examples = tuple(ExampleResult(**e) for e in found["examples"])
+    plots = tuple(PlotData(title=p["title"], kind=p["kind"], xlabel=p["xlabel"], ylabel=p["ylabel"],
+                           x=tuple(p["x"]), series={k: tuple(v) for k, v in p["series"].items()},
+                           grid=tuple(tuple(r) for r in p["grid"]), error=p["error"]) for p in found["plots"])
+    return RunResult(exercise=exercise.id, status=Status.GRADED, examples=examples, plots=plots,
+                     output=found.get("output", ""))
+
+
+def grade_file(exercise: Exercise, path: Path) -> GradeResult:
+    """Grade one file against the exercise's hidden tests."""
+    with GraderPool(1) as pool:
+        for _, result in pool.run(exercise, [path]):
+            return result
+    raise GradingError("the grader returned no result")
+
+
+def run_examples(exercise: Exercise, path: Path) -> RunResult:
+    """Run the exercise's visible examples (and plots) against one file."""
+    with GraderPool(1) as pool:
+        for _, result in pool.run(exercise, [path], kind="examples"):
+            return result
+    raise GradingError("the grader returned no result")

@@ -1,0 +1,170 @@
+"""One grading job, run in a forked process of a warm worker: hidden tests, or visible examples."""
+
+from __future__ import annotations
+
+import builtins
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runner.bank import Bank, Exercise
+from runner.grading.plugin import GradingPlugin, LearnerHost, classify
+from runner.sandbox.child import ChildSpec
+from runner.sandbox.guard import build_forbidden
+from runner.sandbox.proxy import ImportFailed, SandboxFailure
+
+PYTEST_ARGS = ["-q", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
+               "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise",
+               "-p", "no:warnings", "-W", "ignore"]
+
+
+def child_spec(exercise: Exercise, submission: Path, support_dirs: tuple[str, ...]) -> ChildSpec:
+    """Describe the learner process for this exercise's constraints and limits."""
+    limits = exercise.limits
+    return ChildSpec(
+        submission=str(submission),
+        workdir="",
+        support_dirs=support_dirs,
+        protected_dirs=(str(exercise.root / "hidden_tests"), str(exercise.root / "solutions")),
+        forbidden=build_forbidden(exercise.constraints.forbidden_modules(), exercise.constraints.describe()),
+        memory_mb=limits.memory_mb,
+        call_cpu_seconds=limits.call_cpu_seconds,
+        total_cpu_seconds=max(limits.run_seconds * 2, limits.call_cpu_seconds) + 5,
+    )
+
+
+def describe_import_failure(error: dict) -> str:
+    """One line for a file that would not import."""
+    kind = error.get("type", "Error")
+    where = f" at {error['where']}" if error.get("where") else ""
+    message = error.get("message", "")
+    if kind in ("SystemExit", "KeyboardInterrupt"):
+        return f"your file raised {kind}{where} while being imported; remove top-level exits"
+    return f"your file could not be imported: {kind}{where}: {message}".rstrip(": ")
+
+
+def run_job(job: dict, emit) -> None:
+    """Run one job and emit its events; never raises for problems in learner code."""
+    bank = Bank(Path(job["bank"]))
+    exercise = bank.get(job["exercise"])
+    submission = Path(job["submission"]).resolve()
+    support = (str(bank.support_dir),) if bank.support_dir.is_dir() else ()
+    deadline = time.monotonic() + exercise.limits.run_seconds
+    host = LearnerHost(child_spec(exercise, submission, support), exercise.limits, deadline)
+    try:
+        process = host.start()
+    except ImportFailed as exc:
+        emit({"event": "done", "status": "error", "error": describe_import_failure(exc.error),
+              "output": host.close()})
+        return
+    except SandboxFailure as exc:
+        emit({"event": "done", "status": "error", "error": f"importing your file failed: {exc}",
+              "output": host.close()})
+        return
+    missing = [f for f in exercise.functions if f not in process.functions]
+    if missing:
+        names = ", ".join(f"`{m}`" for m in missing)
+        emit({"event": "done", "status": "error", "output": host.close(),
+              "error": f"your file defines no function {names}; keep the names and signatures from the stub"})
+        return
+    if job.get("kind") == "examples":
+        _run_examples(exercise, host, emit)
+        return
+    plugin = GradingPlugin(host, emit, deadline)
+    args = [str(exercise.tests_dir), "--rootdir", str(exercise.tests_dir), "-c", os.devnull, *PYTEST_ARGS]
+    code = pytest.main(args, plugins=[plugin])
+    output = host.close()
+    if not plugin.meta:
+        emit({"event": "done", "status": "error", "output": output,
+              "error": f"the hidden tests of {exercise.id} could not be collected (pytest exit {int(code)}); "
+                       "this is a bank problem: run `practice validate`"})
+        return
+    emit({"event": "done", "status": "graded", "error": None, "output": output})
+
+
+# ---- visible examples and plots ----------------------------------------------------------------------
+
+def _short(value) -> str:
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=6, threshold=20, edgeitems=3, max_line_width=100)
+    text = repr(value)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _matches(got, expected, rtol: float, atol: float) -> bool:
+    if isinstance(expected, (tuple, list)):
+        return (isinstance(got, (tuple, list)) and len(got) == len(expected)
+                and all(_matches(g, e, rtol, atol) for g, e in zip(got, expected)))
+    if isinstance(expected, dict):
+        return isinstance(got, dict) and got.keys() == expected.keys() and all(
+            _matches(got[k], expected[k], rtol, atol) for k in expected)
+    if isinstance(expected, (str, type(None))):
+        return got == expected
+    try:
+        g, e = np.asarray(got), np.asarray(expected)
+        if g.shape != e.shape or g.dtype.kind not in "biufc":
+            return False
+        return bool(np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True))
+    except (TypeError, ValueError):
+        return False
+
+
+def _run_examples(exercise: Exercise, host: LearnerHost, emit) -> None:
+    scope = {"np": np, "numpy": np, "math": math}
+    examples = []
+    for ex in exercise.examples:
+        entry = {"call": ex.call, "passed": False, "expected": "", "got": "", "message": ""}
+        try:
+            got = host.process().evaluate(ex.call)
+        except BaseException as exc:  # noqa: BLE001 - learner failures, sandbox outcomes
+            raised = getattr(exc, "learner_type", None)
+            wanted = getattr(builtins, ex.raises, None) if ex.raises else None
+            if raised and (raised == ex.raises or (isinstance(wanted, type) and isinstance(exc, wanted))):
+                entry.update(passed=True, expected=f"raises {ex.raises}", got=f"raised {raised}")
+            else:
+                entry.update(expected=f"raises {ex.raises}" if ex.raises else (ex.expect or ex.check or ""),
+                             message=classify(exc)[1])
+            examples.append(entry)
+            continue
+        if ex.raises:
+            entry.update(expected=f"raises {ex.raises}", got=_short(got), message="no exception was raised")
+        elif ex.expect is not None:
+            expected = eval(ex.expect, dict(scope))  # noqa: S307 - the bank's own expression
+            entry.update(expected=_short(expected), got=_short(got),
+                         passed=_matches(got, expected, ex.rtol, ex.atol))
+        else:
+            ok = bool(eval(ex.check, {**scope, "result": got}))  # noqa: S307 - the bank's own expression
+            entry.update(expected=ex.check, got=_short(got), passed=ok)
+        examples.append(entry)
+    plots = [_plot(host, plot) for plot in exercise.plots]
+    emit({"event": "examples", "examples": examples, "plots": plots, "output": host.close()})
+
+
+def _floats(values) -> list[float]:
+    return [float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1)]
+
+
+def _plot(host: LearnerHost, plot) -> dict:
+    data = {"title": plot.title, "kind": plot.kind, "xlabel": plot.xlabel, "ylabel": plot.ylabel,
+            "x": [], "series": {}, "grid": [], "error": ""}
+    try:
+        value = host.process().evaluate(plot.call)
+        if plot.kind == "heatmap":
+            grid = np.asarray(value, dtype=np.float64)
+            if grid.ndim != 2:
+                raise ValueError(f"a heatmap needs a 2-D array, got shape {grid.shape}")
+            data["grid"] = [_floats(row) for row in grid]
+        else:
+            x, ys = value
+            series = ys if isinstance(ys, dict) else {plot.ylabel: ys}
+            data["x"] = _floats(x)
+            data["series"] = {str(k): _floats(v) for k, v in series.items()}
+            if any(len(v) != len(data["x"]) for v in data["series"].values()):
+                raise ValueError("x and y have different lengths")
+    except BaseException as exc:  # noqa: BLE001 - a plot never breaks the run
+        data["error"] = classify(exc)[1]
+    return data

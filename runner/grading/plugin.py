@@ -1,0 +1,167 @@
+"""The pytest plugin that grades: the `solution` fixture, points, and one structured result per test."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from runner.sandbox.proxy import (
+    ImportFailed,
+    LearnerProcess,
+    LearnerRaised,
+    SandboxCrash,
+    SandboxFailure,
+    SandboxTimeout,
+)
+
+MESSAGE_LIMIT = 400
+
+
+class LearnerHost:
+    """Keep one learner process for the run; start a fresh one after a timeout, crash or memory error."""
+
+    def __init__(self, spec, limits, deadline: float):
+        self.spec, self.limits, self.deadline = spec, limits, deadline
+        self.current: LearnerProcess | None = None
+        self.output: list[str] = []
+
+    def start(self) -> LearnerProcess:
+        self.current = LearnerProcess(self.spec, call_seconds=self.limits.call_seconds,
+                                      output_limit=self.limits.output_kb * 1024, deadline=self.deadline)
+        return self.current
+
+    def process(self) -> LearnerProcess:
+        if self.current is None or not self.current.alive:
+            self._collect()
+            try:
+                self.start()
+            except ImportFailed as exc:
+                raise SandboxCrash(f"your file could not be imported again: {exc}") from None
+        return self.current
+
+    def _collect(self) -> None:
+        if self.current is not None:
+            self.current.close()
+            text = self.current.captured_output()
+            if text:
+                self.output.append(text)
+            self.current = None
+
+    def close(self) -> str:
+        self._collect()
+        return "".join(self.output)
+
+
+class SolutionProxy:
+    """The learner's module as hidden tests see it: attribute access gives functions that run remotely."""
+
+    def __init__(self, host: LearnerHost):
+        self._host = host
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def remote(*args, **kwargs):
+            __tracebackhide__ = True
+            return self._host.process().call(name, *args, **kwargs)
+
+        remote.__name__ = name
+        return remote
+
+
+def _first_line(text: str) -> str:
+    return (text or "").strip().splitlines()[0].strip() if (text or "").strip() else ""
+
+
+def _truncate(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+def clean_assertion(exc: BaseException) -> str:
+    """Keep an assertion's own message; drop expressions, array dumps and pytest internals."""
+    text = str(exc).strip()
+    if not text or text.startswith("assert "):
+        return "a hidden check failed"
+    kept = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("assert ", "+ where", "x:", "y:", "ACTUAL:", "DESIRED:", "Max relative")):
+            break
+        if stripped:
+            kept.append(stripped)
+    return _truncate(" ".join(kept)) or "a hidden check failed"
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """Map an exception raised in a test to (outcome, message)."""
+    if isinstance(exc, SandboxTimeout):
+        return "timeout", _truncate(str(exc))
+    if isinstance(exc, SandboxFailure):
+        return "error", _truncate(str(exc))
+    if isinstance(exc, LearnerRaised):
+        kind = getattr(exc, "learner_type", type(exc).__name__)
+        where = f" ({exc.where})" if exc.where else ""
+        if kind == "NotImplementedError":
+            return "error", f"not implemented yet: the function still raises NotImplementedError{where}"
+        detail = f": {exc}" if str(exc) else ""
+        return "error", _truncate(f"your code raised {kind}{detail}{where}")
+    if isinstance(exc, AssertionError):
+        return "failed", clean_assertion(exc)
+    if isinstance(exc, pytest.skip.Exception):
+        return "skipped", _truncate(getattr(exc, "msg", "") or "skipped")
+    return "failed", _truncate(f"the check could not use your result ({type(exc).__name__}: {exc})")
+
+
+class GradingPlugin:
+    """Registered with pytest.main(plugins=[...]) by the grading job."""
+
+    def __init__(self, host: LearnerHost, emit, deadline: float):
+        self.host, self.emit, self.deadline = host, emit, deadline
+        self.verdicts: dict[str, tuple[str, str]] = {}
+        self.meta: dict[str, dict] = {}
+
+    @pytest.fixture
+    def solution(self):
+        return SolutionProxy(self.host)
+
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "points(n): how many points a hidden check is worth")
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        tests = []
+        for item in items:
+            marker = item.get_closest_marker("points")
+            points = float(marker.args[0]) if marker and marker.args else 1.0
+            doc = getattr(getattr(item, "function", None), "__doc__", None)
+            meta = {"name": item.name, "description": _first_line(doc) or item.name.replace("_", " "),
+                    "max_points": points}
+            self.meta[item.nodeid] = meta
+            tests.append(meta)
+        self.emit({"event": "collected", "tests": tests})
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        if time.monotonic() >= self.deadline:
+            item.session.shouldstop = "the run deadline was reached"
+            return True  # skip running it; the client reports it as a timeout
+        return None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if call.excinfo is not None and item.nodeid not in self.verdicts:
+            self.verdicts[item.nodeid] = classify(call.excinfo.value)
+        elif report.when == "call" and report.passed:
+            self.verdicts.setdefault(item.nodeid, ("passed", ""))
+
+    def pytest_runtest_logreport(self, report):
+        if report.when != "teardown" or report.nodeid not in self.meta:
+            return
+        outcome, message = self.verdicts.get(report.nodeid, ("error", "the check did not run"))
+        meta = self.meta[report.nodeid]
+        points = meta["max_points"] if outcome == "passed" else 0.0
+        self.emit({"event": "test", **meta, "outcome": outcome, "points": points, "message": message})

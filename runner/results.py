@@ -1,0 +1,140 @@
+"""Grading results as data: the scorecard and `--json` both render these."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+
+class Outcome(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    SKIPPED = "skipped"
+
+
+class Status(str, Enum):
+    GRADED = "graded"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class TestResult:
+    name: str
+    description: str
+    outcome: Outcome
+    points: float
+    max_points: float
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        return data
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    exercise: str
+    status: Status
+    tests: tuple[TestResult, ...] = ()
+    error: str | None = None
+    elapsed_s: float | None = None
+    time_limit_s: float | None = None
+    hints_used: int = 0
+    output: str = ""  # what learner code printed (capped)
+    constraints: str = ""  # the import rule enforced, as shown on the scorecard
+    duration_s: float = 0.0  # how long grading took
+
+    @property
+    def points(self) -> float:
+        return sum(t.points for t in self.tests)
+
+    @property
+    def max_points(self) -> float:
+        return sum(t.max_points for t in self.tests)
+
+    @property
+    def passed(self) -> int:
+        return sum(t.outcome is Outcome.PASSED for t in self.tests)
+
+    @property
+    def total(self) -> int:
+        return len(self.tests)
+
+    @property
+    def score(self) -> float:
+        if self.status is not Status.GRADED or not self.max_points:
+            return 0.0
+        return round(100.0 * self.points / self.max_points, 1)
+
+    @property
+    def overtime(self) -> bool:
+        return bool(self.elapsed_s and self.time_limit_s and self.elapsed_s > self.time_limit_s)
+
+    def to_dict(self) -> dict:
+        """The `submit --json` object."""
+        return {
+            "exercise": self.exercise,
+            "status": self.status.value,
+            "score": self.score,
+            "points": self.points,
+            "max_points": self.max_points,
+            "passed": self.passed,
+            "total": self.total,
+            "elapsed_s": None if self.elapsed_s is None else round(self.elapsed_s, 1),
+            "time_limit_s": self.time_limit_s,
+            "overtime": self.overtime,
+            "hints_used": self.hints_used,
+            "error": self.error,
+            "tests": [t.to_dict() for t in self.tests],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GradeResult:
+        tests = tuple(
+            TestResult(name=t["name"], description=t["description"], outcome=Outcome(t["outcome"]),
+                       points=t["points"], max_points=t["max_points"], message=t.get("message", ""))
+            for t in data.get("tests", [])
+        )
+        return cls(exercise=data["exercise"], status=Status(data["status"]), tests=tests, error=data.get("error"),
+                   elapsed_s=data.get("elapsed_s"), time_limit_s=data.get("time_limit_s"),
+                   hints_used=data.get("hints_used", 0))
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    call: str
+    passed: bool
+    expected: str = ""
+    got: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PlotData:
+    title: str
+    kind: str
+    xlabel: str
+    ylabel: str
+    x: tuple[float, ...] = ()
+    series: dict = field(default_factory=dict)  # label -> tuple of y values (line)
+    grid: tuple[tuple[float, ...], ...] = ()  # rows (heatmap)
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """`practice run`: the visible examples, what the code printed, and any plots."""
+
+    exercise: str
+    status: Status
+    examples: tuple[ExampleResult, ...] = ()
+    plots: tuple[PlotData, ...] = ()
+    output: str = ""
+    error: str | None = None
+
+    @property
+    def passed(self) -> int:
+        return sum(e.passed for e in self.examples)

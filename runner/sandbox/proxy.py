@@ -1,0 +1,272 @@
+"""The grader's side of the sandbox: start the learner process and forward calls to it."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import select
+import shutil
+import signal
+import tempfile
+import time
+
+from runner.sandbox import wire
+from runner.sandbox.child import ChildSpec, serve
+from runner.sandbox.reaper import kill_tree
+
+
+class SandboxFailure(BaseException):  # noqa: N818 - a BaseException so `pytest.raises(Exception)` never hides it
+    """Learner code could not give an answer: it timed out, ran out of memory, crashed or exited."""
+
+    outcome = "error"
+
+
+class SandboxTimeout(SandboxFailure):
+    outcome = "timeout"
+
+
+class SandboxMemoryError(SandboxFailure):
+    pass
+
+
+class SandboxCrash(SandboxFailure):
+    pass
+
+
+class LearnerAbort(SandboxFailure):
+    """Learner code raised SystemExit, KeyboardInterrupt or another non-Exception BaseException."""
+
+
+class MissingFunction(SandboxFailure):
+    pass
+
+
+class LearnerRaised:
+    """Mixin marking an exception re-raised from learner code; `where` is the learner's line."""
+
+    where: str | None = None
+
+
+class ImportFailed(Exception):
+    """The learner's file could not be imported."""
+
+    def __init__(self, error: dict):
+        super().__init__(error.get("message", ""))
+        self.error = error
+
+
+_exception_classes: dict[tuple[str, ...], type] = {}
+
+
+def learner_exception(error: dict) -> BaseException:
+    """Rebuild a learner's exception as a subclass of its built-in types, so `pytest.raises` matches."""
+    if error["type"] == "MemoryError":
+        return SandboxMemoryError("memory limit exceeded")
+    names = [n for n in error.get("builtin", []) if isinstance(getattr(builtins, n, None), type)]
+    bases = [getattr(builtins, n) for n in names]
+    exc_bases = [b for b in bases if issubclass(b, Exception)]
+    message = error.get("message", "")
+    if not exc_bases:
+        return LearnerAbort(f"your code raised {error['type']}" + (f"({message})" if message else ""))
+    key = tuple(b.__name__ for b in exc_bases)
+    cls = _exception_classes.get(key)
+    if cls is None:
+        direct = [b for b in exc_bases if not any(b is not o and issubclass(o, b) for o in exc_bases)]
+        try:
+            cls = type(error["type"], (LearnerRaised, *direct), {})
+        except TypeError:
+            cls = type(error["type"], (LearnerRaised, direct[0]), {})
+        _exception_classes[key] = cls
+    exc = cls(message)
+    exc.where = error.get("where")
+    exc.learner_type = error["type"]
+    return exc
+
+
+class LearnerProcess:
+    """One forked learner process with the learner's module imported."""
+
+    def __init__(self, spec: ChildSpec, call_seconds: float, output_limit: int, deadline: float | None = None):
+        self.spec = spec
+        self.call_seconds = call_seconds
+        self.output_limit = output_limit
+        self.deadline = deadline  # monotonic time at which the whole run ends
+        self.output = bytearray()
+        self.output_dropped = 0
+        self.functions: list[str] = []
+        self.pid: int | None = None
+        self.alive = False
+        self._workdir = tempfile.mkdtemp(prefix="practice-learner-")
+        spec = ChildSpec(**{**spec.__dict__, "workdir": self._workdir})
+        req_r, req_w = os.pipe()
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the learner process
+            try:
+                os.close(req_w)
+                os.close(res_r)
+                os.close(out_r)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                serve(spec, req_r, res_w, out_w)
+            finally:
+                os._exit(4)
+        for fd in (req_r, res_w, out_w):
+            os.close(fd)
+        self.pid, self.alive = pid, True
+        self._req, self._res, self._out = req_w, res_r, out_r
+        os.set_blocking(self._res, False)
+        os.set_blocking(self._out, False)
+        os.set_blocking(self._req, False)
+        self._frames = wire.FrameBuffer()
+        hello = self._receive(self._limit(), "importing your file")[0]
+        if not hello.get("ok"):
+            self.close()
+            raise ImportFailed(hello.get("error", {}))
+        self.functions = list(hello.get("functions", []))
+
+    # ---- calls -------------------------------------------------------------------------------------
+
+    def call(self, fn: str, *args, **kwargs):
+        """Call `fn` in the learner process and return its result as plain data."""
+        if fn not in self.functions:
+            raise MissingFunction(f"your file defines no function `{fn}`")
+        return self._request({"op": "call", "fn": fn}, (list(args), kwargs), f"{fn}()")
+
+    def evaluate(self, expr: str):
+        """Evaluate an example expression over the learner's functions in the learner process."""
+        return self._request({"op": "eval", "expr": expr}, None, "the example")
+
+    def _limit(self) -> float:
+        limit = self.call_seconds
+        if self.deadline is not None:
+            limit = min(limit, max(0.0, self.deadline - time.monotonic()))
+        return limit
+
+    def _request(self, message: dict, payload, what: str):
+        if not self.alive:
+            raise SandboxCrash("the learner process is not running")
+        limit = self._limit()
+        frame, refs = wire.dumps(message, payload)
+        try:
+            wire.write_all(self._req, frame, deadline=time.monotonic() + max(limit, 0.001))
+        except (BrokenPipeError, TimeoutError, OSError):
+            self._crashed(what, limit)
+        reply, result, _ = self._receive(limit, what)
+        changed = (result or {}).get("changed", {}) if isinstance(result, dict) else {}
+        self._write_back(refs, changed)
+        if not reply.get("ok"):
+            exc = learner_exception(reply.get("error", {}))
+            if isinstance(exc, SandboxFailure):
+                self.close()
+            raise exc
+        return result["result"]
+
+    @staticmethod
+    def _write_back(refs: list, changed: dict) -> None:
+        """Make in-place changes made by learner code visible on the caller's own objects."""
+        import numpy as np
+
+        for key, value in changed.items():
+            ref = refs[int(key)]
+            if isinstance(ref, np.ndarray) and isinstance(value, np.ndarray) and ref.shape == value.shape:
+                if ref.flags.writeable:
+                    np.copyto(ref, value, casting="unsafe")
+            elif isinstance(ref, np.random.Generator) and isinstance(value, dict):
+                ref.bit_generator.state = value
+
+    def _receive(self, limit: float, what: str):
+        end = time.monotonic() + limit
+        while True:
+            got = self._frames.frame()
+            if got is not None:
+                return wire.loads(*got)
+            left = end - time.monotonic()
+            if left <= 0:
+                self.close()
+                run_over = self.deadline is not None and time.monotonic() >= self.deadline - 1e-3
+                reason = "before the run deadline" if run_over else f"within the {self.call_seconds:g} s time limit"
+                raise SandboxTimeout(f"{what} did not finish {reason}")
+            ready, _, _ = select.select([self._res, self._out], [], [], left)
+            if self._out in ready:
+                self._drain_output()
+            if self._res in ready:
+                try:
+                    chunk = os.read(self._res, 1 << 20)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    self._crashed(what, limit)
+                self._frames.feed(chunk)
+
+    def _drain_output(self) -> None:
+        try:
+            chunk = os.read(self._out, 1 << 16)
+        except (BlockingIOError, OSError):
+            return
+        room = self.output_limit - len(self.output)
+        self.output += chunk[:max(room, 0)]
+        self.output_dropped += max(0, len(chunk) - max(room, 0))
+
+    def _crashed(self, what: str, limit: float):
+        status = self._wait_status(0.2)
+        self.close()
+        if status is not None and os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            if sig == signal.SIGXCPU:
+                raise SandboxTimeout(f"{what} used more than {self.spec.call_cpu_seconds:g} s of CPU time")
+            if sig == signal.SIGKILL:
+                raise SandboxCrash(f"the learner process was killed during {what} (memory limit exceeded?)")
+            raise SandboxCrash(f"the learner process died during {what} (signal {signal.Signals(sig).name})")
+        code = os.WEXITSTATUS(status) if status is not None else "unknown"
+        raise SandboxCrash(f"the learner process exited during {what} (exit status {code}); "
+                           "do not call sys.exit or os._exit")
+
+    def _wait_status(self, timeout: float):
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return None
+            if pid:
+                self.pid_status = status
+                return status
+            if time.monotonic() >= end:
+                return None
+            time.sleep(0.002)
+
+    # ---- end ---------------------------------------------------------------------------------------
+
+    def captured_output(self) -> str:
+        while self.alive:
+            ready, _, _ = select.select([self._out], [], [], 0)
+            if not ready:
+                break
+            before = len(self.output) + self.output_dropped
+            self._drain_output()
+            if len(self.output) + self.output_dropped == before:
+                break
+        text = self.output.decode(errors="replace")
+        if self.output_dropped:
+            text += f"\n… {self.output_dropped} more bytes of output not kept"
+        return text
+
+    def close(self) -> None:
+        """Kill the learner process, its group and anything it spawned; remove its folder."""
+        if self.alive:
+            self.captured_output()
+            self.alive = False
+            try:
+                frame, _ = wire.dumps({"op": "exit"})
+                os.write(self._req, frame)
+            except OSError:
+                pass
+            if self.pid is not None:
+                kill_tree(self.pid, grace=0.05)
+            for fd in (self._req, self._res, self._out):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        shutil.rmtree(self._workdir, ignore_errors=True)

@@ -1,0 +1,104 @@
+"""Kill a process together with everything it spawned, including daemons that left its process group."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Adopt orphaned descendants (Linux), so escaped daemons stay findable and killable."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return children
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # the command name may hold spaces and parentheses: split after the last ')'
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1:
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    return children
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of pid (Linux /proc; empty elsewhere)."""
+    tree = _children_map()
+    found, stack = [], list(tree.get(pid, []))
+    while stack:
+        child = stack.pop()
+        found.append(child)
+        stack.extend(tree.get(child, []))
+    return found
+
+
+def _signal(pid: int, sig: int, group: bool) -> None:
+    try:
+        os.killpg(pid, sig) if group else os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+def reap_children() -> None:
+    """Collect exited children so none stays a zombie."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_tree(pid: int, grace: float = 0.05) -> None:
+    """SIGTERM pid's group, SIGKILL it after `grace` seconds, then kill every remaining descendant of ours."""
+    _signal(pid, signal.SIGTERM, group=True)
+    end = time.monotonic() + grace
+    while time.monotonic() < end:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            break
+        time.sleep(0.005)
+    _signal(pid, signal.SIGKILL, group=True)
+    _signal(pid, signal.SIGKILL, group=False)
+    kill_descendants()
+
+
+def kill_descendants(rounds: int = 20) -> None:
+    """SIGKILL every descendant of this process (and their groups) until none is left, then reap."""
+    me = os.getpid()
+    for _ in range(rounds):
+        others = descendants(me)
+        if not others:
+            break
+        for child in others:
+            _signal(child, signal.SIGKILL, group=True)
+            _signal(child, signal.SIGKILL, group=False)
+        reap_children()
+        time.sleep(0.002)
+    reap_children()

@@ -1,0 +1,220 @@
+"""Plain-data messages between the grader and the learner process.
+
+A frame is a header, a JSON description and raw array buffers. Nothing in it runs code when read: arrays are
+rebuilt with `numpy.frombuffer` from a checked numeric or bool dtype, so a subclass arrives as a plain ndarray.
+
+Values: None, bool, int, float, complex, str, list, tuple, dict (str or int keys), numpy arrays and scalars of
+numeric or bool dtype, and `numpy.random.Generator` (sent as its bit generator's state).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import struct
+import time
+
+import numpy as np
+
+MAGIC = b"PRW1"
+HEADER = struct.Struct(">4sIQ")  # magic, JSON length, buffer bytes
+ALLOWED_KINDS = "biufc"
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+class WireError(Exception):
+    """A value that cannot cross, or a frame that is not well formed."""
+
+
+class Encoder:
+    """Turn a value into JSON plus buffers, remembering arrays and generators for write-back."""
+
+    def __init__(self):
+        self.buffers: list[memoryview] = []
+        self.refs: list[object] = []  # arrays and generators, in encoding order
+
+    def encode(self, value, depth: int = 0):
+        if depth > 64:
+            raise WireError("value is nested too deeply")
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, np.ndarray):
+            return self._array(value)
+        if isinstance(value, np.generic):
+            return {"S": self._array(np.asarray(value))}
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value)
+        if isinstance(value, complex):
+            return {"C": [value.real, value.imag]}
+        if isinstance(value, tuple):
+            return {"T": [self.encode(v, depth + 1) for v in value]}
+        if isinstance(value, list):
+            return {"L": [self.encode(v, depth + 1) for v in value]}
+        if isinstance(value, dict):
+            items = []
+            for k, v in value.items():
+                if not isinstance(k, (str, int)) or isinstance(k, bool):
+                    raise WireError(f"dict key of type {type(k).__name__} cannot cross; use str or int keys")
+                items.append([k, self.encode(v, depth + 1)])
+            return {"D": items}
+        if isinstance(value, np.random.Generator):
+            self.refs.append(value)
+            return {"G": self.encode(value.bit_generator.state, depth + 1)}
+        raise WireError(f"a value of type {type(value).__name__} cannot cross; use arrays, numbers, "
+                        "strings, None, lists, tuples or dicts")
+
+    def _array(self, arr: np.ndarray) -> dict:
+        if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
+            raise WireError(f"an array of dtype {arr.dtype} cannot cross; use a numeric or bool dtype")
+        fortran = arr.flags.f_contiguous and not arr.flags.c_contiguous
+        data = np.asarray(arr, order="F" if fortran else "C")
+        dtype = data.dtype.newbyteorder("=") if data.dtype.byteorder not in "=|" else data.dtype
+        data = data.astype(dtype, copy=False)
+        self.refs.append(arr)
+        self.buffers.append(memoryview(data.tobytes(order="F" if fortran else "C")))
+        return {"A": len(self.buffers) - 1, "dtype": dtype.str, "shape": list(arr.shape),
+                "F": bool(fortran), "w": bool(arr.flags.writeable)}
+
+
+class Decoder:
+    """Rebuild values from JSON plus buffers."""
+
+    def __init__(self, buffers: list[bytes]):
+        self.buffers = buffers
+        self.refs: list[object] = []
+
+    def decode(self, node):
+        if node is None or isinstance(node, (bool, str, int, float)):
+            return node
+        if isinstance(node, dict) and len(node) >= 1:
+            if "A" in node:
+                return self._array(node)
+            if "S" in node:
+                return self._array(node["S"])[()]
+            if "C" in node:
+                return complex(*node["C"])
+            if "T" in node:
+                return tuple(self.decode(v) for v in node["T"])
+            if "L" in node:
+                return [self.decode(v) for v in node["L"]]
+            if "D" in node:
+                return {k: self.decode(v) for k, v in node["D"]}
+            if "G" in node:
+                state = self.decode(node["G"])
+                name = state.get("bit_generator") if isinstance(state, dict) else None
+                if name not in BIT_GENERATORS:
+                    raise WireError(f"unknown bit generator {name!r}")
+                bit_gen = getattr(np.random, name)()
+                bit_gen.state = state
+                gen = np.random.Generator(bit_gen)
+                self.refs.append(gen)
+                return gen
+        raise WireError("malformed value in frame")
+
+    def _array(self, node: dict) -> np.ndarray:
+        dtype = np.dtype(node["dtype"])
+        if dtype.kind not in ALLOWED_KINDS or dtype.fields is not None:
+            raise WireError(f"dtype {dtype} is not allowed")
+        shape = tuple(int(n) for n in node["shape"])
+        raw = self.buffers[int(node["A"])]
+        if len(raw) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+            raise WireError("array buffer has the wrong size")
+        arr = np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape, order="F" if node.get("F") else "C")
+        if not node.get("w", True):
+            arr.flags.writeable = False
+        self.refs.append(arr)
+        return arr
+
+
+def dumps(message: dict, payload=None) -> tuple[bytes, list[object]]:
+    """Encode a message whose `payload` holds arbitrary plain data; return the frame and the refs."""
+    enc = Encoder()
+    body = dict(message)
+    if payload is not None:
+        body["payload"] = enc.encode(payload)
+    body["sizes"] = [len(b) for b in enc.buffers]
+    meta = json.dumps(body, allow_nan=True).encode()
+    total = sum(len(b) for b in enc.buffers)
+    frame = b"".join([HEADER.pack(MAGIC, len(meta), total), meta, *enc.buffers])
+    return frame, enc.refs
+
+
+def loads(meta: bytes, data: bytes) -> tuple[dict, object, list[object]]:
+    """Decode a frame body; return (message, payload, refs)."""
+    try:
+        body = json.loads(meta)
+    except ValueError as exc:
+        raise WireError("frame description is not JSON") from exc
+    sizes = body.pop("sizes", [])
+    if sum(sizes) != len(data):
+        raise WireError("frame buffers do not add up")
+    buffers, offset = [], 0
+    for size in sizes:
+        buffers.append(memoryview(data)[offset:offset + size])
+        offset += size
+    dec = Decoder(buffers)
+    payload = dec.decode(body.pop("payload")) if "payload" in body else None
+    return body, payload, dec.refs
+
+
+# ---- blocking I/O, used by the learner process ---------------------------------------------------------
+
+def read_exact(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("channel closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> tuple[bytes, bytes]:
+    magic, meta_len, data_len = HEADER.unpack(read_exact(fd, HEADER.size))
+    if magic != MAGIC:
+        raise WireError("bad frame header")
+    return read_exact(fd, meta_len), read_exact(fd, data_len)
+
+
+def write_all(fd: int, data: bytes, deadline: float | None = None) -> None:
+    """Write everything, waiting at most until `deadline` (monotonic) when the descriptor is non-blocking."""
+    view = memoryview(data)
+    while view:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("write timed out")
+            select.select([], [fd], [], left)
+        try:
+            n = os.write(fd, view[: 1 << 20])
+        except BlockingIOError:
+            continue
+        view = view[n:]
+
+
+class FrameBuffer:
+    """Accumulate bytes read without blocking until a whole frame is in."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        self.data += chunk
+
+    def frame(self) -> tuple[bytes, bytes] | None:
+        if len(self.data) < HEADER.size:
+            return None
+        magic, meta_len, data_len = HEADER.unpack_from(self.data)
+        if magic != MAGIC:
+            raise WireError("bad frame header")
+        end = HEADER.size + meta_len + data_len
+        if len(self.data) < end:
+            return None
+        meta = bytes(self.data[HEADER.size:HEADER.size + meta_len])
+        data = bytes(self.data[HEADER.size + meta_len:end])
+        del self.data[:end]
+        return meta, data
