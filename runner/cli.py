@@ -1,0 +1,184 @@
+"""The `practice` command line: each command parses options, calls core, and renders."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from runner import render
+from runner.errors import Aborted, ExitStatus, PracticeError
+
+app = typer.Typer(help="Timed NumPy practice for transformer math and interpretability, graded by hidden tests.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+STATE: dict = {"bank": None}
+
+IdArg = typer.Argument(..., help="Exercise id, e.g. 1A (any case).", show_default=False)
+OptionalId = typer.Argument(None, help="Exercise id; the active attempt when left out.", show_default=False)
+FileOpt = typer.Option(None, "--file", "-f", help="Grade this file instead of the workspace file.",
+                       dir_okay=False, show_default=False)
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object instead of the rendered view.")
+
+
+def report_errors(fn):
+    """Turn PracticeError into one line on stderr and its exit status; never show a platform traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PracticeError as exc:
+            render.make_console(stderr=True).print(f"error: {exc.one_line()}", markup=False)
+            raise typer.Exit(int(exc.exit_status)) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            render.make_console(stderr=True).print("interrupted", markup=False)
+            raise typer.Exit(130) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("PRACTICE_DEBUG"):
+                raise
+            render.make_console(stderr=True).print(
+                f"error: internal error ({type(exc).__name__}: {exc}). Rerun with PRACTICE_DEBUG=1 and report it.",
+                markup=False)
+            raise typer.Exit(int(ExitStatus.INTERNAL)) from None
+
+    return wrapper
+
+
+def command(*names, **kwargs):
+    """Register a command with error reporting."""
+    return lambda fn: app.command(*names, **kwargs)(report_errors(fn))
+
+
+def practice():
+    from runner.config import resolve_locations
+    from runner.core import Practice
+
+    return Practice(resolve_locations(STATE["bank"]))
+
+
+def _version(value: bool):
+    if value:
+        from runner import __version__
+
+        typer.echo(f"practice {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    bank: Path | None = typer.Option(None, "--bank", help="Use another bank (default: $PRACTICE_BANK, "
+                                        "else this repository).", show_default=False),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+):
+    """Practise OA-style exercises: `practice list`, `practice start 1A`, edit, `practice submit`."""
+    STATE["bank"] = bank
+
+
+@command("list")
+def list_exercises(as_json: bool = JsonOpt):
+    """List the exercises with your best score and status."""
+    entries = practice().catalog()
+    if as_json:
+        typer.echo(json.dumps([{"id": e.exercise.id, "title": e.exercise.title, "topic": e.exercise.topic,
+                                "tags": list(e.exercise.tags), "difficulty": e.exercise.difficulty,
+                                "minutes": e.exercise.minutes, "best": e.best, "submissions": e.submissions,
+                                "status": e.status} for e in entries]))
+        return
+    render.render_catalog(render.make_console(), entries)
+
+
+@command("show")
+def show(exercise_id: str = IdArg):
+    """Show an exercise's prompt, constraints and time limit."""
+    render.render_prompt(render.make_console(), practice().bank.get(exercise_id))
+
+
+@command("start")
+def start(exercise_id: str = IdArg,
+          restart: bool = typer.Option(False, "--restart", help="Move your file aside and start over.")):
+    """Write the stub into your workspace and start the clock (resumes if already started)."""
+    info = practice().start(exercise_id, restart=restart)
+    render.render_start(render.make_console(), info)
+
+
+@command("run")
+def run(exercise_id: str | None = OptionalId, file: Path | None = FileOpt,
+        plot: Path | None = typer.Option(None, "--plot", help="Also save the figures as a PNG (needs matplotlib).",
+                                            dir_okay=False)):
+    """Check your file against the visible examples only (quick, not scored)."""
+    result = practice().run(exercise_id, file)
+    render.render_run(render.make_console(), result)
+    _save_plot(result.plots, plot)
+
+
+@command("submit")
+def submit(exercise_id: str | None = OptionalId, file: Path | None = FileOpt, as_json: bool = JsonOpt,
+           reveal: bool = typer.Option(False, "--reveal", help="Show why each failed check failed.")):
+    """Grade your file with the hidden checks and record the submission."""
+    p = practice()
+    result = p.submit(exercise_id, file)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    render.render_scorecard(render.make_console(), result, p.bank.get(result.exercise).title, reveal=reveal)
+
+
+@command("status")
+def status():
+    """Show the active attempt and its time left."""
+    render.render_status(render.make_console(), practice().status())
+
+
+@command("history")
+def history(exercise_id: str | None = typer.Argument(None, help="Only this exercise.", show_default=False),
+            as_json: bool = JsonOpt):
+    """List your submissions."""
+    rows = practice().history(exercise_id)
+    if as_json:
+        keep = ("id", "exercise", "attempt_id", "file", "submitted_at", "elapsed_s", "state", "score", "points",
+                "max_points", "error", "counted", "automatic")
+        typer.echo(json.dumps([{k: getattr(s, k) for k in keep} for s in rows]))
+        return
+    render.render_history(render.make_console(), rows)
+
+
+@command("hint")
+def hint(exercise_id: str = IdArg):
+    """Reveal the next hint (recorded, and shown on the scorecard)."""
+    render.render_hint(render.make_console(), practice().hint(exercise_id))
+
+
+@command("solution")
+def solution(exercise_id: str = IdArg,
+             yes: bool = typer.Option(False, "--yes", "-y", help="Show it without asking, even before submitting.")):
+    """Show the reference solution and model answers."""
+    p = practice()
+    info = p.solution(exercise_id)
+    if not info.submitted and not yes:
+        if not sys.stdin.isatty():
+            raise Aborted(f"you have not submitted {info.exercise.id} yet", fix="Pass --yes to see the solution anyway.")
+        if not typer.confirm(f"You have not submitted {info.exercise.id} yet. Show the solution anyway?"):
+            raise Aborted("solution not shown")
+    p.record_solution_viewed(exercise_id)
+    render.render_solution(render.make_console(), info)
+
+
+def _save_plot(plots, path: Path | None) -> None:
+    if path is None:
+        return
+    from runner.plots import save_png
+
+    saved = save_png(list(plots), path)
+    render.make_console().print(f"Saved {saved}")
+
+
+def main() -> None:
+    """Entry point for `python -m runner`."""
+    app()

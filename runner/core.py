@@ -1,0 +1,224 @@
+"""What each command does, as plain functions over the bank, the workspace, the grader and the store."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from runner.bank import Bank, Exercise
+from runner.config import Locations, resolve_locations
+from runner.errors import NoAttempt, WorkspaceError
+from runner.results import GradeResult, RunResult
+from runner.store import Attempt, Store, Submission
+from runner.workspace import create_from_stub, learner_file, move_aside, read_source
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    exercise: Exercise
+    best: float | None
+    submissions: int
+    status: str  # new | started | attempted | solved
+
+
+@dataclass(frozen=True)
+class StartInfo:
+    exercise: Exercise
+    attempt: Attempt
+    path: Path
+    resumed: bool
+    created: bool
+    moved_to: Path | None
+    now: float
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a run or submit works on: an exercise, maybe an attempt, and a file."""
+
+    exercise: Exercise
+    attempt: Attempt | None
+    path: Path
+
+
+@dataclass(frozen=True)
+class HintInfo:
+    exercise: Exercise
+    number: int
+    total: int
+    text: str
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    active: Attempt | None
+    exercise: Exercise | None
+    now: float
+    open_attempts: list[Attempt] = field(default_factory=list)
+    best: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SolutionInfo:
+    exercise: Exercise
+    reference: str
+    answers: str
+    submitted: bool
+
+
+@dataclass
+class Practice:
+    """The platform for one set of locations; `clock` is injectable for tests."""
+
+    locations: Locations = field(default_factory=resolve_locations)
+    clock: Callable[[], float] = time.time
+
+    @cached_property
+    def bank(self) -> Bank:
+        return Bank(self.locations.bank)
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.locations.database)
+
+    # ---- catalog ------------------------------------------------------------------------------------------
+
+    def catalog(self) -> list[CatalogEntry]:
+        best = self.store.best_scores()
+        opened = {a.exercise for a in self.store.attempts() if a.state == "open"}
+        entries = []
+        for exercise in self.bank.all():
+            score, count = best.get(exercise.id, (None, 0))
+            if score is not None and score >= 100:
+                status = "solved"
+            elif count:
+                status = "attempted"
+            else:
+                status = "started" if exercise.id in opened else "new"
+            entries.append(CatalogEntry(exercise, score, count, status))
+        return entries
+
+    # ---- attempts -----------------------------------------------------------------------------------------
+
+    def start(self, exercise_id: str, restart: bool = False, session_id: int | None = None) -> StartInfo:
+        """Create the learner's file from the stub and start the clock, or resume the open attempt."""
+        exercise = self.bank.get(exercise_id)
+        path = learner_file(self.locations.workspace, exercise)
+        attempt = self.store.open_attempt(exercise.id)
+        now = self.clock()
+        moved = None
+        if restart:
+            if path.exists():
+                moved = move_aside(path, now)
+            if attempt:
+                self.store.close_attempt(attempt.id, str(moved) if moved else None)
+            attempt = None
+        created = create_from_stub(path, exercise)
+        if attempt is not None and session_id is None:
+            self.store.set_active(attempt.id)
+            return StartInfo(exercise, attempt, path, True, created, moved, now)
+        attempt = self.store.start_attempt(exercise.id, str(path), exercise.time_limit_s, now, session_id)
+        return StartInfo(exercise, attempt, path, False, created, moved, now)
+
+    def target(self, exercise_id: str | None, file: Path | None) -> Target:
+        """Find what to run or submit: the given id (or the active attempt) and the given file (or its own)."""
+        if exercise_id is None:
+            attempt = self.store.active_attempt()
+            if attempt is None:
+                raise NoAttempt("no active attempt", fix="Give an id (`practice submit 1A`) or run `practice start ID`.")
+            exercise = self.bank.get(attempt.exercise)
+        else:
+            exercise = self.bank.get(exercise_id)
+            attempt = self.store.open_attempt(exercise.id)
+        if file is not None:
+            path = Path(file).expanduser().resolve()
+        elif attempt is not None:
+            path = Path(attempt.file)
+        else:
+            path = learner_file(self.locations.workspace, exercise)
+            if not path.exists():
+                raise WorkspaceError(f"no file for {exercise.id} yet",
+                                     fix=f"Run `practice start {exercise.id}`, or pass --file PATH.")
+        if not path.is_file():
+            raise WorkspaceError(f"no file at {path}", fix="Check the path, or run `practice start ID`.")
+        return Target(exercise, attempt, path)
+
+    # ---- grading ------------------------------------------------------------------------------------------
+
+    def run(self, exercise_id: str | None, file: Path | None) -> RunResult:
+        """Check the visible examples only; nothing is recorded."""
+        from runner.grading.client import run_examples
+
+        target = self.target(exercise_id, file)
+        return run_examples(target.exercise, target.path)
+
+    def submit(self, exercise_id: str | None, file: Path | None, session_id: int | None = None,
+               now: float | None = None, counted: bool = True, automatic: bool = False) -> GradeResult:
+        """Grade with the hidden tests and record the submission, its source and its result."""
+        from runner.grading.client import grade_file
+
+        target = self.target(exercise_id, file)
+        source = read_source(target.path)
+        now = self.clock() if now is None else now
+        attempt = target.attempt
+        elapsed = attempt.elapsed(now) if attempt else None
+        if session_id is None and attempt is not None:
+            session_id = attempt.session_id
+        submission_id = self.store.begin_submission(target.exercise.id, attempt.id if attempt else None,
+                                                    str(target.path), source, elapsed, now, session_id, counted,
+                                                    automatic)
+        result = grade_file(target.exercise, target.path)
+        result = dataclasses.replace(result, elapsed_s=elapsed, time_limit_s=target.exercise.time_limit_s,
+                                     hints_used=attempt.hints_used if attempt else 0)
+        self.store.finish_submission(submission_id, result.status.value, result.score, result.points,
+                                     result.max_points, result.error, json.dumps(result.to_dict()))
+        return result
+
+    # ---- help ---------------------------------------------------------------------------------------------
+
+    def hint(self, exercise_id: str) -> HintInfo:
+        """Reveal one more hint and record it on the open attempt."""
+        exercise = self.bank.get(exercise_id)
+        attempt = self.store.open_attempt(exercise.id)
+        if attempt is None:
+            raise NoAttempt(f"no attempt at {exercise.id} to record the hint on",
+                            fix=f"Run `practice start {exercise.id}` first.")
+        if not exercise.hints:
+            return HintInfo(exercise, 0, 0, "This exercise has no hints.")
+        if attempt.hints_used >= len(exercise.hints):
+            n = len(exercise.hints)
+            return HintInfo(exercise, n, n, exercise.hints[-1])
+        used = self.store.add_hint(attempt.id)
+        return HintInfo(exercise, used, len(exercise.hints), exercise.hints[used - 1])
+
+    def solution(self, exercise_id: str) -> SolutionInfo:
+        """Return the reference and model answers, and whether the attempt was already submitted."""
+        exercise = self.bank.get(exercise_id)
+        reference = read_source(exercise.reference_path)
+        answers = exercise.answers_path.read_text(encoding="utf-8") if exercise.answers_path.is_file() else ""
+        attempt = self.store.open_attempt(exercise.id)
+        submitted = bool(self.store.submissions(exercise=exercise.id)) if attempt is None else bool(
+            self.store.submissions(attempt_id=attempt.id))
+        return SolutionInfo(exercise, reference, answers, submitted)
+
+    def record_solution_viewed(self, exercise_id: str) -> None:
+        attempt = self.store.open_attempt(self.bank.resolve_id(exercise_id))
+        if attempt is not None:
+            self.store.mark_solution_viewed(attempt.id, self.clock())
+
+    # ---- status and history -------------------------------------------------------------------------------
+
+    def status(self) -> StatusInfo:
+        active = self.store.active_attempt()
+        exercise = self.bank.get(active.exercise) if active else None
+        opened = [a for a in self.store.attempts() if a.state == "open"]
+        return StatusInfo(active, exercise, self.clock(), opened, self.store.best_scores())
+
+    def history(self, exercise_id: str | None = None) -> list[Submission]:
+        exercise = self.bank.resolve_id(exercise_id) if exercise_id else None
+        return self.store.submissions(exercise=exercise)

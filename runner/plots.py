@@ -1,0 +1,123 @@
+"""Figures from exercise results: drawn in the terminal, or saved as PNG through matplotlib."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from runner.errors import PracticeError
+from runner.results import PlotData
+
+MARKERS = "•x+o*#"
+COLORS = ("cyan", "magenta", "yellow", "green", "blue", "red")
+SHADES = " ░▒▓█"
+
+
+def _finite(values) -> list[float]:
+    return [v for v in values if math.isfinite(v)]
+
+
+def line_chart(plot: PlotData, width: int = 60, height: int = 14) -> Text:
+    """Draw each series of a line plot as markers on a character grid with labelled axes."""
+    xs = plot.x
+    ys_all = _finite([y for series in plot.series.values() for y in series])
+    if not xs or not ys_all:
+        return Text("(nothing to plot)")
+    x_lo, x_hi = min(xs), max(xs)
+    y_lo, y_hi = min(ys_all), max(ys_all)
+    if y_hi == y_lo:
+        y_lo, y_hi = y_lo - 1, y_hi + 1
+    if x_hi == x_lo:
+        x_hi = x_lo + 1
+    grid: list[list[tuple[str, str] | None]] = [[None] * width for _ in range(height)]
+    for k, series in enumerate(plot.series.values()):
+        for x, y in zip(xs, series):
+            if not math.isfinite(y):
+                continue
+            col = round((x - x_lo) / (x_hi - x_lo) * (width - 1))
+            row = height - 1 - round((y - y_lo) / (y_hi - y_lo) * (height - 1))
+            grid[row][col] = (MARKERS[k % len(MARKERS)], COLORS[k % len(COLORS)])
+    out = Text()
+    label_width = max(len(f"{y_hi:.3g}"), len(f"{y_lo:.3g}"))
+    for r, row in enumerate(grid):
+        label = f"{y_hi:.3g}" if r == 0 else (f"{y_lo:.3g}" if r == height - 1 else "")
+        out.append(f"{label:>{label_width}} │")
+        for cell in row:
+            out.append(cell[0], style=cell[1]) if cell else out.append(" ")
+        out.append("\n")
+    out.append(" " * label_width + " └" + "─" * width + "\n")
+    left, right = f"{x_lo:.3g}", f"{x_hi:.3g}"
+    out.append(" " * (label_width + 2) + left + right.rjust(width - len(left)) + "\n")
+    out.append(" " * (label_width + 2) + plot.xlabel.center(width) + "\n")
+    for k, name in enumerate(plot.series):
+        out.append(f"  {MARKERS[k % len(MARKERS)]} ", style=COLORS[k % len(COLORS)])
+        out.append(name)
+    return out
+
+
+def heatmap(plot: PlotData) -> Text:
+    """Draw a 2-D grid with shaded blocks (two characters a cell), rows and columns numbered."""
+    values = _finite([v for row in plot.grid for v in row])
+    if not values:
+        return Text("(nothing to plot)")
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or 1.0
+    out = Text()
+    ncols = max(len(row) for row in plot.grid)
+    out.append("     " + "".join(f"{c:<2d}"[:2] for c in range(ncols)) + f"   {plot.xlabel}\n")
+    for r, row in enumerate(plot.grid):
+        out.append(f"{r:>3d}  ")
+        for v in row:
+            if not math.isfinite(v):
+                out.append("??", style="red")
+                continue
+            level = (v - lo) / span
+            shade = SHADES[min(len(SHADES) - 1, int(level * len(SHADES)))]
+            out.append(shade * 2, style="red" if v > 0 else "blue")
+        out.append("\n")
+    out.append(f"rows: {plot.ylabel}   scale: '{SHADES[1]}' {lo:.3g} … '{SHADES[-1]}' {hi:.3g}")
+    return out
+
+
+def render_plot(console: Console, plot: PlotData) -> None:
+    console.print(Text(plot.title, style="bold"))
+    if plot.error:
+        console.print(Text(f"  could not draw: {plot.error}", style="red"))
+        return
+    console.print(heatmap(plot) if plot.kind == "heatmap" else line_chart(plot))
+
+
+def save_png(plots: list[PlotData], path: Path, width_px: int = 800, height_px: int = 500) -> Path:
+    """Save the figures side by side as one PNG of width_px × height_px per figure (needs matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise PracticeError("--plot needs matplotlib", fix="Install it with `pip install -e '.[plots]'`.") from None
+    drawable = [p for p in plots if not p.error]
+    if not drawable:
+        raise PracticeError("this exercise produced no figure to save", fix="Run `practice run ID` to see why.")
+    dpi = 100
+    fig, axes = plt.subplots(1, len(drawable), figsize=(width_px * len(drawable) / dpi, height_px / dpi), dpi=dpi,
+                             squeeze=False)
+    for ax, plot in zip(axes[0], drawable):
+        if plot.kind == "heatmap":
+            image = ax.imshow(plot.grid, cmap="RdBu_r", aspect="auto")
+            fig.colorbar(image, ax=ax)
+        else:
+            for name, ys in plot.series.items():
+                ax.plot(plot.x, ys, marker="o", markersize=3, label=name)
+            ax.legend()
+        ax.set_title(plot.title)
+        ax.set_xlabel(plot.xlabel)
+        ax.set_ylabel(plot.ylabel)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

@@ -1,0 +1,208 @@
+"""All Rich rendering: catalog, prompt, scorecard, examples, status, history, hints and solutions."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from runner.results import GradeResult, Outcome, RunResult, Status
+
+OUTCOME_STYLE = {
+    Outcome.PASSED: ("✓ passed", "green"),
+    Outcome.FAILED: ("✗ failed", "red"),
+    Outcome.ERROR: ("! error", "red"),
+    Outcome.TIMEOUT: ("⧗ timeout", "yellow"),
+    Outcome.SKIPPED: ("- skipped", "dim"),
+}
+STATUS_STYLE = {"new": "dim", "started": "yellow", "attempted": "cyan", "solved": "green"}
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A console on stdout (or stderr); Rich honours NO_COLOR and non-terminal output itself."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+
+
+def clock(seconds: float | None) -> str:
+    """Format seconds as M:SS or H:MM:SS."""
+    if seconds is None:
+        return "–"
+    sign = "-" if seconds < 0 else ""
+    seconds = int(abs(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+# ---- catalog and prompt -------------------------------------------------------------------------------
+
+def render_catalog(console: Console, entries) -> None:
+    table = Table(title="Exercises", title_justify="left", expand=False)
+    for name, kw in (("ID", {"style": "bold"}), ("Title", {}), ("Topic", {}), ("Level", {}),
+                     ("Min", {"justify": "right"}), ("Best", {"justify": "right"}), ("Status", {})):
+        table.add_column(name, **kw)
+    for e in entries:
+        ex = e.exercise
+        best = "–" if e.best is None else f"{e.best:g}"
+        table.add_row(ex.id, ex.title, ex.topic, ex.difficulty, f"{ex.minutes:g}", best,
+                      Text(e.status, style=STATUS_STYLE.get(e.status, "")))
+    console.print(table)
+
+
+def render_prompt(console: Console, exercise) -> None:
+    from rich.markdown import Markdown
+
+    head = Text.assemble((f"{exercise.id} · {exercise.title}", "bold"),
+                         f"   {exercise.topic} · {exercise.difficulty} · {exercise.minutes:g} min")
+    console.print(head)
+    console.print(Markdown(exercise.prompt))
+    rules = [f"Imports: {exercise.constraints.describe()}", *exercise.constraints.notes]
+    console.print(Panel("\n".join(f"• {r}" for r in rules), title="Constraints", title_align="left", expand=False))
+    if exercise.questions:
+        console.print(Text("Written questions", style="bold"))
+        for q in exercise.questions:
+            console.print(f"  {q.id}. {q.text.strip()}")
+    console.print(f"Time limit: {exercise.minutes:g} minutes. Hints available: {len(exercise.hints)}.")
+
+
+def render_start(console: Console, info) -> None:
+    render_prompt(console, info.exercise)
+    left = info.attempt.remaining(info.now)
+    if info.resumed:
+        state = f"Resumed: the clock kept running, {clock(left)} left of {clock(info.attempt.time_limit_s)}."
+    else:
+        state = f"Clock started: {clock(info.attempt.time_limit_s)}."
+    if info.moved_to:
+        console.print(f"Your previous file was moved to {info.moved_to}")
+    kept = "" if info.created else " (your existing file, unchanged)"
+    console.print(Panel(f"Edit: [bold]{info.path}[/bold]{kept}\n{state}\n"
+                        f"Check: practice run {info.exercise.id}    Submit: practice submit {info.exercise.id}",
+                        title="Your file", title_align="left", expand=False))
+
+
+# ---- scorecard ----------------------------------------------------------------------------------------
+
+def render_scorecard(console: Console, result: GradeResult, title: str = "", reveal: bool = False) -> None:
+    heading = f"{result.exercise} · {title}" if title else result.exercise
+    if result.status is Status.ERROR:
+        console.print(Panel(Text(result.error or "grading failed", style="red"), title=f"{heading} · score 0",
+                            title_align="left"))
+        _time_line(console, result)
+        return
+    table = Table(title=heading, title_justify="left", expand=True)
+    table.add_column("#", justify="right", width=3)
+    table.add_column("Check", ratio=1)
+    table.add_column("Result", no_wrap=True)
+    table.add_column("Points", justify="right", no_wrap=True)
+    for i, test in enumerate(result.tests, 1):
+        label, style = OUTCOME_STYLE[test.outcome]
+        check = Text(test.description)
+        if reveal and test.outcome is not Outcome.PASSED and test.message:
+            check.append(f"\n{test.message}", style="dim")
+        table.add_row(str(i), check, Text(label, style=style),
+                      f"{_points(test.points)}/{_points(test.max_points)}")
+    console.print(table)
+    style = "green" if result.score >= 100 else ("yellow" if result.score > 0 else "red")
+    console.print(Text.assemble(("Score ", "bold"), (f"{result.score:g}/100", f"bold {style}"),
+                                f"   {result.passed} of {result.total} checks passed · "
+                                f"{_points(result.points)}/{_points(result.max_points)} points"))
+    _time_line(console, result)
+    failing = [t for t in result.tests if t.outcome is not Outcome.PASSED]
+    if failing and not reveal:
+        console.print(Text("Run again with --reveal to see why each check failed.", style="dim"))
+
+
+def _time_line(console: Console, result: GradeResult) -> None:
+    parts = []
+    if result.elapsed_s is not None:
+        over = Text(" over time", style="bold red") if result.overtime else Text("")
+        parts.append(Text.assemble(("Time ", "bold"), f"{clock(result.elapsed_s)} of {clock(result.time_limit_s)}",
+                                   over))
+    if result.hints_used:
+        parts.append(Text.assemble(("Hints ", "bold"), str(result.hints_used)))
+    if parts:
+        console.print(Text("   ").join(parts))
+
+
+# ---- run --------------------------------------------------------------------------------------------
+
+def render_run(console: Console, result: RunResult) -> None:
+    from runner.plots import render_plot
+
+    if result.status is Status.ERROR:
+        console.print(Text(result.error or "the examples could not run", style="red"))
+    for i, ex in enumerate(result.examples, 1):
+        mark = Text("✓", style="green") if ex.passed else Text("✗", style="red")
+        console.print(Text.assemble(mark, f" example {i}: ", (ex.call, "bold")))
+        if not ex.passed:
+            if ex.message:
+                console.print(Text(f"    {ex.message}", style="red"))
+            else:
+                console.print(f"    expected: {ex.expected}\n    got:      {ex.got}")
+    if result.examples:
+        console.print(f"{result.passed} of {len(result.examples)} examples pass (visible examples only; "
+                      f"submit to run the hidden checks).")
+    for plot in result.plots:
+        render_plot(console, plot)
+    if result.output.strip():
+        console.print(Panel(Text(result.output.rstrip()), title="Your code printed", title_align="left"))
+
+
+# ---- status, history, hints, solutions ----------------------------------------------------------------
+
+def render_status(console: Console, info) -> None:
+    if info.active is None:
+        console.print("No active attempt. Start one with `practice start ID`.")
+        return
+    a = info.active
+    left = a.remaining(info.now)
+    over = Text(" (over time)", style="bold red") if left < 0 else Text("")
+    console.print(Text.assemble(("Active: ", "bold"), f"{a.exercise} · {info.exercise.title}"))
+    console.print(Text.assemble("Time left: ", (clock(left), "bold"), f" of {clock(a.time_limit_s)}", over))
+    console.print(f"File: {a.file}")
+    best = info.best.get(a.exercise)
+    if best:
+        console.print(f"Best score so far: {best[0]:g} ({best[1]} submissions)")
+    others = [o for o in info.open_attempts if o.id != a.id]
+    if others:
+        console.print("Also open: " + ", ".join(f"{o.exercise} ({clock(o.remaining(info.now))} left)" for o in others))
+
+
+def render_history(console: Console, submissions) -> None:
+    if not submissions:
+        console.print("No submissions yet.")
+        return
+    table = Table(title="Submissions", title_justify="left")
+    for name in ("#", "When", "Exercise", "Score", "Time used", "State"):
+        table.add_column(name, justify="right" if name in ("#", "Score", "Time used") else "left")
+    for s in submissions:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.submitted_at))
+        score = "–" if s.score is None else f"{s.score:g}"
+        state = s.state + ("" if s.counted else " (late)") + (" (auto)" if s.automatic else "")
+        table.add_row(str(s.id), when, s.exercise, score, clock(s.elapsed_s), state)
+    console.print(table)
+
+
+def render_hint(console: Console, hint) -> None:
+    if not hint.total:
+        console.print(hint.text)
+        return
+    console.print(Panel(hint.text, title=f"Hint {hint.number} of {hint.total} · {hint.exercise.id}",
+                        title_align="left"))
+
+
+def render_solution(console: Console, sol) -> None:
+    from rich.markdown import Markdown
+    from rich.syntax import Syntax
+
+    console.print(Panel(Syntax(sol.reference, "python", theme="ansi_dark", background_color="default"),
+                        title=f"{sol.exercise.id} · reference solution", title_align="left"))
+    if sol.answers.strip():
+        console.print(Group(Text("Model answers", style="bold"), Markdown(sol.answers)))

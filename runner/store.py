@@ -1,0 +1,221 @@
+"""History in SQLite: attempts, clocks, hints and every submission with its source."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.errors import StoreError
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY,
+    exercise TEXT NOT NULL,
+    file TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    time_limit_s REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open',          -- open | restarted
+    moved_to TEXT,                                -- where --restart moved the file
+    hints_used INTEGER NOT NULL DEFAULT 0,
+    solution_viewed_at REAL,
+    session_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS attempts_exercise ON attempts (exercise);
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY,
+    exercise TEXT NOT NULL,
+    attempt_id INTEGER REFERENCES attempts (id),
+    file TEXT NOT NULL,
+    source TEXT NOT NULL,
+    submitted_at REAL NOT NULL,
+    elapsed_s REAL,
+    state TEXT NOT NULL DEFAULT 'pending',        -- pending | graded | error
+    score REAL,
+    points REAL,
+    max_points REAL,
+    error TEXT,
+    result_json TEXT,
+    session_id INTEGER,
+    counted INTEGER NOT NULL DEFAULT 1,           -- 0: late for a mock session
+    automatic INTEGER NOT NULL DEFAULT 0          -- 1: graded at a mock deadline, not submitted by hand
+);
+CREATE INDEX IF NOT EXISTS submissions_exercise ON submissions (exercise);
+"""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    exercise: str
+    file: str
+    started_at: float
+    time_limit_s: float
+    state: str
+    moved_to: str | None
+    hints_used: int
+    solution_viewed_at: float | None
+    session_id: int | None
+
+    def elapsed(self, now: float) -> float:
+        return max(0.0, now - self.started_at)
+
+    def remaining(self, now: float) -> float:
+        return self.time_limit_s - self.elapsed(now)
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    exercise: str
+    attempt_id: int | None
+    file: str
+    source: str
+    submitted_at: float
+    elapsed_s: float | None
+    state: str
+    score: float | None
+    points: float | None
+    max_points: float | None
+    error: str | None
+    result_json: str | None
+    session_id: int | None
+    counted: int
+    automatic: int
+
+
+class Store:
+    """One SQLite database; safe for several practice commands at once (WAL, immediate transactions)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA busy_timeout=30000")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(SCHEMA)
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the history database {self.path}: {exc}",
+                             fix="Check PRACTICE_HOME points to a writable folder.") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run statements in one immediate transaction: all or nothing."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"the history database is busy or broken: {exc}",
+                             fix="Try again; if it persists, check PRACTICE_HOME.") from None
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---- meta ---------------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # ---- attempts -----------------------------------------------------------------------------------------
+
+    def open_attempt(self, exercise: str) -> Attempt | None:
+        row = self.db.execute("SELECT * FROM attempts WHERE exercise = ? AND state = 'open' "
+                              "ORDER BY id DESC LIMIT 1", (exercise,)).fetchone()
+        return Attempt(**row) if row else None
+
+    def attempt(self, attempt_id: int) -> Attempt | None:
+        row = self.db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+        return Attempt(**row) if row else None
+
+    def start_attempt(self, exercise: str, file: str, time_limit_s: float, now: float | None = None,
+                      session_id: int | None = None) -> Attempt:
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO attempts (exercise, file, started_at, time_limit_s, session_id) "
+                             "VALUES (?, ?, ?, ?, ?)", (exercise, file, now or time.time(), time_limit_s, session_id))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('active_attempt', ?)", (str(cur.lastrowid),))
+        return self.attempt(cur.lastrowid)
+
+    def close_attempt(self, attempt_id: int, moved_to: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE attempts SET state = 'restarted', moved_to = ? WHERE id = ?", (moved_to, attempt_id))
+
+    def set_active(self, attempt_id: int) -> None:
+        self.set_meta("active_attempt", str(attempt_id))
+
+    def active_attempt(self) -> Attempt | None:
+        value = self.get_meta("active_attempt")
+        attempt = self.attempt(int(value)) if value else None
+        return attempt if attempt and attempt.state == "open" else None
+
+    def add_hint(self, attempt_id: int) -> int:
+        with self.transaction() as db:
+            db.execute("UPDATE attempts SET hints_used = hints_used + 1 WHERE id = ?", (attempt_id,))
+            return db.execute("SELECT hints_used FROM attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
+
+    def mark_solution_viewed(self, attempt_id: int, now: float | None = None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE attempts SET solution_viewed_at = COALESCE(solution_viewed_at, ?) WHERE id = ?",
+                       (now or time.time(), attempt_id))
+
+    def attempts(self, exercise: str | None = None) -> list[Attempt]:
+        sql, args = "SELECT * FROM attempts", ()
+        if exercise:
+            sql, args = sql + " WHERE exercise = ?", (exercise,)
+        return [Attempt(**row) for row in self.db.execute(sql + " ORDER BY id", args)]
+
+    # ---- submissions --------------------------------------------------------------------------------------
+
+    def begin_submission(self, exercise: str, attempt_id: int | None, file: str, source: str,
+                         elapsed_s: float | None, now: float | None = None, session_id: int | None = None,
+                         counted: bool = True, automatic: bool = False) -> int:
+        """Record a submission and its source before grading, so a crash loses nothing."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO submissions (exercise, attempt_id, file, source, submitted_at, elapsed_s, session_id, "
+                "counted, automatic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (exercise, attempt_id, file, source, now or time.time(), elapsed_s, session_id, int(counted),
+                 int(automatic)))
+            return cur.lastrowid
+
+    def finish_submission(self, submission_id: int, state: str, score: float, points: float, max_points: float,
+                          error: str | None, result_json: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE submissions SET state = ?, score = ?, points = ?, max_points = ?, error = ?, "
+                       "result_json = ? WHERE id = ?",
+                       (state, score, points, max_points, error, result_json, submission_id))
+
+    def submissions(self, exercise: str | None = None, attempt_id: int | None = None,
+                    session_id: int | None = None) -> list[Submission]:
+        clauses, args = [], []
+        for column, value in (("exercise", exercise), ("attempt_id", attempt_id), ("session_id", session_id)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(f"SELECT * FROM submissions{where} ORDER BY id", args)
+        return [Submission(**row) for row in rows]
+
+    def best_scores(self) -> dict[str, tuple[float, int]]:
+        """Best graded score and number of submissions, per exercise."""
+        rows = self.db.execute("SELECT exercise, MAX(COALESCE(score, 0)), COUNT(*) FROM submissions GROUP BY exercise")
+        return {row[0]: (row[1], row[2]) for row in rows}
