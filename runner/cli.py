@@ -163,7 +163,8 @@ def solution(exercise_id: str = IdArg,
     info = p.solution(exercise_id)
     if not info.submitted and not yes:
         if not sys.stdin.isatty():
-            raise Aborted(f"you have not submitted {info.exercise.id} yet", fix="Pass --yes to see the solution anyway.")
+            raise Aborted(f"you have not submitted {info.exercise.id} yet",
+                          fix="Pass --yes to see the solution anyway.")
         if not typer.confirm(f"You have not submitted {info.exercise.id} yet. Show the solution anyway?"):
             raise Aborted("solution not shown")
     p.record_solution_viewed(exercise_id)

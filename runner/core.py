@@ -130,7 +130,8 @@ class Practice:
         if exercise_id is None:
             attempt = self.store.active_attempt()
             if attempt is None:
-                raise NoAttempt("no active attempt", fix="Give an id (`practice submit 1A`) or run `practice start ID`.")
+                raise NoAttempt("no active attempt",
+                                fix="Give an id (`practice submit 1A`) or run `practice start ID`.")
             exercise = self.bank.get(attempt.exercise)
         else:
             exercise = self.bank.get(exercise_id)
