@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,6 +201,48 @@ class _Reader:
         return _Reader(self.path, self.data.get(key) or {}, f"{self.where}{key}.")
 
 
+class ParseCache:
+    """Parsed exercise.yaml data kept as JSON, keyed by file size and mtime, so listing skips YAML parsing."""
+
+    def __init__(self, file: Path | None):
+        self.file, self.entries, self.dirty = file, {}, False
+        if file is not None and file.is_file():
+            try:
+                self.entries = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.entries = {}
+
+    @staticmethod
+    def _stamp(path: Path) -> list[int]:
+        st = path.stat()
+        return [st.st_mtime_ns, st.st_size]
+
+    def parse(self, path: Path) -> Any:
+        key = str(path)
+        try:
+            stamp = self._stamp(path)
+        except OSError:
+            return _parse_yaml(path)
+        hit = self.entries.get(key)
+        if hit and hit[0] == stamp:
+            return hit[1]
+        data = _parse_yaml(path)
+        self.entries[key], self.dirty = [stamp, data], True
+        return data
+
+    def save(self) -> None:
+        if not (self.dirty and self.file):
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.file.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.entries, default=str), encoding="utf-8")
+            os.replace(tmp, self.file)
+            self.dirty = False
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
 def _parse_yaml(path: Path) -> Any:
     import yaml
 
@@ -249,10 +294,10 @@ def _limits(r: _Reader) -> Limits:
     return Limits(**values)
 
 
-def load_exercise(root: Path, exercise_id: str) -> Exercise:
+def load_exercise(root: Path, exercise_id: str, cache: ParseCache | None = None) -> Exercise:
     """Load and validate exercises/<id>/exercise.yaml."""
     path = root / "exercises" / exercise_id / "exercise.yaml"
-    r = _Reader(path, _parse_yaml(path))
+    r = _Reader(path, cache.parse(path) if cache else _parse_yaml(path))
     r.mapping(_REQUIRED + _OPTIONAL, _REQUIRED)
     if r.data["format"] != FORMAT_VERSION:
         raise r.fail("format", f"is {r.data['format']!r}", f"This version of practice reads format {FORMAT_VERSION}.")
@@ -308,8 +353,10 @@ def _sort_key(exercise_id: str) -> tuple:
 class Bank:
     """The exercises of one bank root, loaded lazily by id."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, cache_dir: Path | None = None):
         self.root = Path(root)
+        digest = hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:12]
+        self._parse_cache = ParseCache(Path(cache_dir) / f"bank-{digest}.json" if cache_dir else None)
         folder = self.root / "exercises"
         if not folder.is_dir():
             raise BankError(f"{self.root} has no exercises/ folder",
@@ -341,8 +388,15 @@ class Bank:
     def get(self, exercise_id: str) -> Exercise:
         key = self.resolve_id(exercise_id)
         if key not in self._cache:
-            self._cache[key] = load_exercise(self.root, key)
+            self._cache[key] = load_exercise(self.root, key, self._parse_cache)
+            self._parse_cache.save()
         return self._cache[key]
 
     def all(self) -> list[Exercise]:
-        return [self.get(i) for i in self._ids]
+        exercises = []
+        for key in self._ids:
+            if key not in self._cache:
+                self._cache[key] = load_exercise(self.root, key, self._parse_cache)
+            exercises.append(self._cache[key])
+        self._parse_cache.save()
+        return exercises

@@ -80,7 +80,7 @@ class Practice:
 
     @cached_property
     def bank(self) -> Bank:
-        return Bank(self.locations.bank)
+        return Bank(self.locations.bank, cache_dir=self.locations.home / "cache")
 
     @cached_property
     def store(self) -> Store:

@@ -1,0 +1,31 @@
+"""Shared timing helpers for the bench scripts: median wall time of a command, run the same way each time."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def median_seconds(cmd: list[str], runs: int, env: dict | None = None, warmup: int = 1) -> float:
+    """Median wall time of `cmd` over `runs` runs, after `warmup` unmeasured runs."""
+    full_env = {**os.environ, **(env or {})}
+    times = []
+    for i in range(warmup + runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def report(rows: list[tuple[str, float, float, float]]) -> None:
+    """Print (name, measured s, baseline s, target ratio) rows with their ratios."""
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores")
+    print(f"{'measure':<44}{'time':>9}{'baseline':>10}{'ratio':>8}{'target':>8}")
+    for name, value, base, target in rows:
+        ratio = value / base
+        flag = "ok" if ratio <= target else "OVER"
+        print(f"{name:<44}{value * 1000:>7.0f}ms{base * 1000:>8.0f}ms{ratio:>7.2f}x{target:>6.1f}x  {flag}")

@@ -1,0 +1,5 @@
+import numpy as np
+
+
+def double(x):
+    raise NotImplementedError  # TODO

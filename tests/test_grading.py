@@ -1,0 +1,55 @@
+"""Grading through the sandbox, checked against golden results.json files beside example submissions.
+
+Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from runner.bank import Bank
+
+HERE = Path(__file__).parent
+EXAMPLES = sorted(p.name for p in (HERE / "examples").iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def graded(fixture_bank):
+    from runner.grading.client import GraderPool
+
+    exercise = Bank(fixture_bank).get("D1")
+    paths = [HERE / "examples" / name / "submission.py" for name in EXAMPLES]
+    with GraderPool(2) as pool:
+        return {path.parent.name: result for path, result in pool.run(exercise, paths)}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_matches_golden_results(graded, name):
+    golden = HERE / "examples" / name / "results.json"
+    actual = graded[name].to_dict()
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(actual, indent=2) + "\n")
+    assert actual == json.loads(golden.read_text())
+
+
+def test_outcomes_cover_every_kind(graded):
+    outcomes = {t.outcome.value for r in graded.values() for t in r.tests}
+    assert {"passed", "failed", "error", "timeout"} <= outcomes
+    assert graded["passing"].score == 100
+    assert 0 < graded["partial"].score < 100
+    assert graded["stub"].score == 0
+    for name in ("syntax_error", "forbidden_import", "missing_function", "exit_at_import"):
+        assert graded[name].status.value == "error" and graded[name].score == 0, name
+
+
+def test_error_reasons_are_one_clear_line(graded):
+    assert "SyntaxError at line 1" in graded["syntax_error"].error
+    assert "`torch` is not allowed here (constraint: NumPy only)" in graded["forbidden_import"].error
+    assert "no function `double`" in graded["missing_function"].error
+    assert "SystemExit" in graded["exit_at_import"].error
+    for result in graded.values():
+        assert result.error is None or "\n" not in result.error
