@@ -178,9 +178,13 @@ class LearnerProcess:
     def _receive(self, limit: float, what: str):
         end = time.monotonic() + limit
         while True:
-            got = self._frames.frame()
-            if got is not None:
-                return wire.loads(*got)
+            try:
+                got = self._frames.frame()
+                if got is not None:
+                    return wire.loads(*got)
+            except wire.WireError as exc:
+                self.close()
+                raise SandboxCrash(f"the learner process corrupted its result channel during {what} ({exc})") from None
             left = end - time.monotonic()
             if left <= 0:
                 self.close()

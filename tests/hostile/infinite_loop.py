@@ -1,0 +1,6 @@
+"""Loop forever in every call."""
+
+
+def double(x):
+    while True:
+        pass

@@ -1,0 +1,2 @@
+"""Raise KeyboardInterrupt while being imported."""
+raise KeyboardInterrupt

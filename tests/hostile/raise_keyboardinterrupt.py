@@ -1,0 +1,5 @@
+"""Raise KeyboardInterrupt from inside the call."""
+
+
+def double(x):
+    raise KeyboardInterrupt

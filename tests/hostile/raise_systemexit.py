@@ -1,0 +1,5 @@
+"""Raise SystemExit from inside the call."""
+
+
+def double(x):
+    raise SystemExit(0)
