@@ -1,0 +1,13 @@
+"""Wrong: forgets the 1/sqrt(dk) scale entirely."""
+
+import numpy as np
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def attention(Q, K, V):
+    scores = np.einsum("bqd,bkd->bqk", Q, K)
+    return np.einsum("bqk,bkv->bqv", _softmax(scores), V)
