@@ -1,0 +1,18 @@
+"""Wrong: masks the diagonal too (j < i instead of j <= i), so a position cannot attend to itself."""
+
+import numpy as np
+
+
+def causal_attention(Q, K, V):
+    Q, K, V = np.asarray(Q), np.asarray(K), np.asarray(V)
+    if Q.ndim != 3 or K.ndim != 3 or V.ndim != 3 or Q.shape != K.shape or V.shape[:2] != Q.shape[:2]:
+        raise ValueError("bad shapes")
+    L, d = Q.shape[1], Q.shape[2]
+    scores = Q @ np.swapaxes(K, -1, -2) / np.sqrt(d)
+    allowed = np.tril(np.ones((L, L), dtype=bool), k=-1)
+    scores = np.where(allowed, scores, -np.inf)
+    with np.errstate(invalid="ignore"):
+        scores = scores - scores.max(axis=-1, keepdims=True)
+        w = np.exp(scores)
+        w = w / w.sum(axis=-1, keepdims=True)
+    return (w @ V).astype(np.result_type(Q, K, V, np.float32))
