@@ -37,7 +37,8 @@ def test_list_json(env):
     result = invoke("list", "--json")
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
-    assert rows == [{"id": "D1", "title": "Double it", "topic": "warmup", "tags": ["basics"], "difficulty": "easy",
+    assert [r["id"] for r in rows] == ["D1", "H1"]
+    assert rows[:1] == [{"id": "D1", "title": "Double it", "topic": "warmup", "tags": ["basics"], "difficulty": "easy",
                      "minutes": 5.0, "best": None, "submissions": 0, "status": "new"}]
 
 
@@ -147,6 +148,7 @@ def test_history_keeps_every_submission_and_source(env, fixture_bank):
     sources = [s.source for s in Store(env / "home" / "practice.db").submissions()]
     assert "NotImplementedError" in sources[0] and "x * 2" in sources[1]
     listed = json.loads(invoke("list", "--json").stdout)[0]
+    assert listed["id"] == "D1"
     assert listed["best"] == 100 and listed["status"] == "solved"
 
 

@@ -115,10 +115,11 @@ class LearnerProcess:
             os.close(fd)
         self.pid, self.alive = pid, True
         self._req, self._res, self._out = req_w, res_r, out_r
-        os.set_blocking(self._res, False)
-        os.set_blocking(self._out, False)
-        os.set_blocking(self._req, False)
-        self._frames = wire.FrameBuffer()
+        for fd in (self._req, self._res):
+            wire.enlarge_pipe(fd)
+        for fd in (self._req, self._res, self._out):
+            os.set_blocking(fd, False)
+        self._frames = wire.FrameReader()
         hello = self._receive(self._limit(), "importing your file")[0]
         if not hello.get("ok"):
             self.close()
@@ -178,13 +179,6 @@ class LearnerProcess:
     def _receive(self, limit: float, what: str):
         end = time.monotonic() + limit
         while True:
-            try:
-                got = self._frames.frame()
-                if got is not None:
-                    return wire.loads(*got)
-            except wire.WireError as exc:
-                self.close()
-                raise SandboxCrash(f"the learner process corrupted its result channel during {what} ({exc})") from None
             left = end - time.monotonic()
             if left <= 0:
                 self.close()
@@ -196,12 +190,17 @@ class LearnerProcess:
                 self._drain_output()
             if self._res in ready:
                 try:
-                    chunk = os.read(self._res, 1 << 20)
+                    got = self._frames.pump(self._res)
+                    if got is not None:
+                        return wire.loads(*got)
                 except BlockingIOError:
                     continue
-                if not chunk:
+                except EOFError:
                     self._crashed(what, limit)
-                self._frames.feed(chunk)
+                except wire.WireError as exc:
+                    self.close()
+                    raise SandboxCrash(f"the learner process corrupted its result channel during {what} "
+                                       f"({exc})") from None
 
     def _drain_output(self) -> None:
         try:
@@ -263,7 +262,7 @@ class LearnerProcess:
             self.alive = False
             try:
                 frame, _ = wire.dumps({"op": "exit"})
-                os.write(self._req, frame)
+                os.write(self._req, frame[0])
             except OSError:
                 pass
             if self.pid is not None:

@@ -70,11 +70,14 @@ class Encoder:
         if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
             raise WireError(f"an array of dtype {arr.dtype} cannot cross; use a numeric or bool dtype")
         fortran = arr.flags.f_contiguous and not arr.flags.c_contiguous
-        data = np.asarray(arr, order="F" if fortran else "C")
-        dtype = data.dtype.newbyteorder("=") if data.dtype.byteorder not in "=|" else data.dtype
-        data = data.astype(dtype, copy=False)
+        dtype = arr.dtype.newbyteorder("=") if arr.dtype.byteorder not in "=|" else arr.dtype
+        data = np.asarray(arr, dtype=dtype, order="F" if fortran else "C")
+        if not (data.flags.f_contiguous if fortran else data.flags.c_contiguous):
+            data = data.copy(order="F" if fortran else "C")
         self.refs.append(arr)
-        self.buffers.append(memoryview(data.tobytes(order="F" if fortran else "C")))
+        flat = data.T if fortran else data
+        self.buffers.append(memoryview(np.ascontiguousarray(flat).reshape(-1).view(np.uint8)) if data.size
+                            else memoryview(b""))
         return {"A": len(self.buffers) - 1, "dtype": dtype.str, "shape": list(arr.shape),
                 "F": bool(fortran), "w": bool(arr.flags.writeable)}
 
@@ -122,15 +125,17 @@ class Decoder:
         raw = self.buffers[int(node["A"])]
         if len(raw) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
             raise WireError("array buffer has the wrong size")
-        arr = np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape, order="F" if node.get("F") else "C")
+        arr = np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if node.get("F") else "C")
+        if not arr.flags.writeable:  # a read-only buffer: copy so learner code may write to its arguments
+            arr = arr.copy(order="F" if node.get("F") else "C")
         if not node.get("w", True):
             arr.flags.writeable = False
         self.refs.append(arr)
         return arr
 
 
-def dumps(message: dict, payload=None) -> tuple[bytes, list[object]]:
-    """Encode a message whose `payload` holds arbitrary plain data; return the frame and the refs."""
+def dumps(message: dict, payload=None) -> tuple[list, list[object]]:
+    """Encode a message whose `payload` holds plain data; return the frame's parts and the refs."""
     enc = Encoder()
     body = dict(message)
     if payload is not None:
@@ -138,12 +143,11 @@ def dumps(message: dict, payload=None) -> tuple[bytes, list[object]]:
     body["sizes"] = [len(b) for b in enc.buffers]
     meta = json.dumps(body, allow_nan=True).encode()
     total = sum(len(b) for b in enc.buffers)
-    frame = b"".join([HEADER.pack(MAGIC, len(meta), total), meta, *enc.buffers])
-    return frame, enc.refs
+    return [HEADER.pack(MAGIC, len(meta), total) + meta, *enc.buffers], enc.refs
 
 
-def loads(meta: bytes, data: bytes) -> tuple[dict, object, list[object]]:
-    """Decode a frame body; return (message, payload, refs)."""
+def loads(meta: bytes, data: memoryview) -> tuple[dict, object, list[object]]:
+    """Decode a frame body; return (message, payload, refs). Arrays share the writable `data` buffer."""
     try:
         body = json.loads(meta)
     except ValueError as exc:
@@ -153,68 +157,83 @@ def loads(meta: bytes, data: bytes) -> tuple[dict, object, list[object]]:
         raise WireError("frame buffers do not add up")
     buffers, offset = [], 0
     for size in sizes:
-        buffers.append(memoryview(data)[offset:offset + size])
+        buffers.append(data[offset:offset + size])
         offset += size
     dec = Decoder(buffers)
     payload = dec.decode(body.pop("payload")) if "payload" in body else None
     return body, payload, dec.refs
 
 
-# ---- blocking I/O, used by the learner process ---------------------------------------------------------
+# ---- I/O -------------------------------------------------------------------------------------------------
 
-def read_exact(fd: int, n: int) -> bytes:
-    chunks, left = [], n
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            raise EOFError("channel closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+def enlarge_pipe(fd: int, size: int = 1 << 20) -> None:
+    """Ask Linux for a bigger pipe buffer (fewer round trips for large arrays); harmless elsewhere."""
+    try:
+        import fcntl
 
-
-def read_frame(fd: int) -> tuple[bytes, bytes]:
-    magic, meta_len, data_len = HEADER.unpack(read_exact(fd, HEADER.size))
-    if magic != MAGIC:
-        raise WireError("bad frame header")
-    return read_exact(fd, meta_len), read_exact(fd, data_len)
+        fcntl.fcntl(fd, 1031, size)  # F_SETPIPE_SZ
+    except (ImportError, OSError):
+        pass
 
 
-def write_all(fd: int, data: bytes, deadline: float | None = None) -> None:
-    """Write everything, waiting at most until `deadline` (monotonic) when the descriptor is non-blocking."""
-    view = memoryview(data)
-    while view:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("write timed out")
-            select.select([], [fd], [], left)
-        try:
-            n = os.write(fd, view[: 1 << 20])
-        except BlockingIOError:
-            continue
-        view = view[n:]
-
-
-class FrameBuffer:
-    """Accumulate bytes read without blocking until a whole frame is in."""
+class FrameReader:
+    """Read frames from a descriptor into one preallocated buffer per frame."""
 
     def __init__(self):
-        self.data = bytearray()
+        self._reset()
 
-    def feed(self, chunk: bytes) -> None:
-        self.data += chunk
+    def _reset(self) -> None:
+        self.head = bytearray()
+        self.body: bytearray | None = None
+        self.filled = 0
+        self.meta_len = 0
 
-    def frame(self) -> tuple[bytes, bytes] | None:
-        if len(self.data) < HEADER.size:
+    def pump(self, fd: int) -> tuple[bytes, memoryview] | None:
+        """Read what is there (one read); return (meta, data) once a frame is complete. EOFError at EOF."""
+        if self.body is None:
+            chunk = os.read(fd, HEADER.size - len(self.head))
+            if not chunk:
+                raise EOFError("channel closed")
+            self.head += chunk
+            if len(self.head) < HEADER.size:
+                return None
+            magic, meta_len, data_len = HEADER.unpack(self.head)
+            if magic != MAGIC:
+                raise WireError("bad frame header")
+            self.meta_len, self.body, self.filled = meta_len, bytearray(meta_len + data_len), 0
+        elif self.filled < len(self.body):
+            n = os.readv(fd, [memoryview(self.body)[self.filled:]])
+            if n == 0:
+                raise EOFError("channel closed")
+            self.filled += n
+        if self.filled < len(self.body):
             return None
-        magic, meta_len, data_len = HEADER.unpack_from(self.data)
-        if magic != MAGIC:
-            raise WireError("bad frame header")
-        end = HEADER.size + meta_len + data_len
-        if len(self.data) < end:
-            return None
-        meta = bytes(self.data[HEADER.size:HEADER.size + meta_len])
-        data = bytes(self.data[HEADER.size + meta_len:end])
-        del self.data[:end]
-        return meta, data
+        body, meta_len = self.body, self.meta_len
+        self._reset()
+        return bytes(body[:meta_len]), memoryview(body)[meta_len:]
+
+
+def read_frame(fd: int) -> tuple[bytes, memoryview]:
+    """Read one whole frame from a blocking descriptor."""
+    reader = FrameReader()
+    while True:
+        frame = reader.pump(fd)
+        if frame is not None:
+            return frame
+
+
+def write_all(fd: int, parts, deadline: float | None = None) -> None:
+    """Write bytes (or a list of buffers), waiting at most until `deadline` on a non-blocking descriptor."""
+    for part in [parts] if isinstance(parts, (bytes, bytearray, memoryview)) else parts:
+        view = memoryview(part).cast("B") if memoryview(part).ndim != 1 else memoryview(part)
+        while view:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("write timed out")
+                select.select([], [fd], [], left)
+            try:
+                n = os.write(fd, view[: 1 << 22])
+            except BlockingIOError:
+                continue
+            view = view[n:]
