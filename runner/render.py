@@ -82,9 +82,9 @@ def render_start(console: Console, info) -> None:
     if info.moved_to:
         console.print(f"Your previous file was moved to {info.moved_to}")
     kept = "" if info.created else " (your existing file, unchanged)"
-    console.print(Panel(f"Edit: [bold]{info.path}[/bold]{kept}\n{state}\n"
-                        f"Check: practice run {info.exercise.id}    Submit: practice submit {info.exercise.id}",
-                        title="Your file", title_align="left", expand=False))
+    console.print(Text.assemble(("Your file: ", "bold"), (str(info.path), "bold cyan"), kept), soft_wrap=True)
+    console.print(state)
+    console.print(f"Check: practice run {info.exercise.id}    Submit: practice submit {info.exercise.id}")
 
 
 # ---- scorecard ----------------------------------------------------------------------------------------

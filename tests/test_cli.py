@@ -67,7 +67,7 @@ def test_start_writes_stub_and_never_overwrites(env):
     assert result.exit_code == 0
     path = learner_file(env)
     assert path.read_text().count("NotImplementedError") == 1
-    assert str(path) in result.stdout.replace("\n", "")
+    assert str(path) in result.stdout
     path.write_text("def double(x):\n    return x * 2\n")
     again = invoke("start", "D1")
     assert again.exit_code == 0
