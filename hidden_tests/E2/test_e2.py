@@ -1,0 +1,115 @@
+"""Hidden checks for E2: permutation equivariance of position-free attention."""
+
+import numpy as np
+import pytest
+
+from runner.checks import assert_close, assert_scalar, assert_unchanged
+
+D_MODEL, D_HEAD, D_V, L = 6, 3, 4, 5
+
+
+def _weights(seed):
+    rng = np.random.default_rng(seed)
+    W_Q = rng.normal(size=(D_HEAD, D_MODEL)) / np.sqrt(D_MODEL)
+    W_K = rng.normal(size=(D_HEAD, D_MODEL)) / np.sqrt(D_MODEL)
+    W_V = rng.normal(size=(D_V, D_MODEL)) / np.sqrt(D_MODEL)
+    return W_Q, W_K, W_V
+
+
+def _attention_loop(X, W_Q, W_K, W_V):
+    """Independent single-sequence attention, written with explicit loops."""
+    n = X.shape[0]
+    out = np.zeros((n, W_V.shape[0]))
+    for i in range(n):
+        q = W_Q @ X[i]
+        scores = np.array([q @ (W_K @ X[j]) for j in range(n)]) / np.sqrt(W_Q.shape[0])
+        w = np.exp(scores - scores.max())
+        w /= w.sum()
+        for j in range(n):
+            out[i] += w[j] * (W_V @ X[j])
+    return out
+
+
+def _attention_batched(X, W_Q, W_K, W_V):
+    flat = X.reshape(-1, X.shape[-2], X.shape[-1])
+    out = np.stack([_attention_loop(x, W_Q, W_K, W_V) for x in flat])
+    return out.reshape(X.shape[:-1] + (W_V.shape[0],))
+
+
+@pytest.mark.points(3)
+def test_attention_matches_loop(solution):
+    """attention_no_pos matches an explicit loop (scale 1/sqrt(d_head), softmax over keys, X @ W.T)."""
+    W_Q, W_K, W_V = _weights(0)
+    X = np.random.default_rng(1).normal(size=(2, L, D_MODEL))
+    assert_close(solution.attention_no_pos(X, W_Q, W_K, W_V), _attention_batched(X, W_Q, W_K, W_V),
+                 what="attention output")
+
+
+@pytest.mark.points(1)
+def test_attention_handles_extra_batch_axes(solution):
+    """attention_no_pos works on [L, d_model] and on [B1, B2, L, d_model] inputs."""
+    W_Q, W_K, W_V = _weights(2)
+    X = np.random.default_rng(3).normal(size=(2, 3, L, D_MODEL))
+    assert_close(solution.attention_no_pos(X, W_Q, W_K, W_V), _attention_batched(X, W_Q, W_K, W_V),
+                 what="attention output for 4-d input")
+    assert_close(solution.attention_no_pos(X[0, 0], W_Q, W_K, W_V), _attention_loop(X[0, 0], W_Q, W_K, W_V),
+                 what="attention output for 2-d input")
+
+
+@pytest.mark.points(2)
+def test_gap_is_zero_without_positions(solution):
+    """Without positional embeddings, permuting tokens permutes outputs: the gap is ~1e-16."""
+    W_Q, W_K, W_V = _weights(4)
+    X = np.random.default_rng(5).normal(size=(3, L, D_MODEL))
+    perm = np.array([3, 0, 4, 1, 2])  # not an involution: its inverse differs from it
+    gap = assert_scalar(solution.equivariance_gap(X, W_Q, W_K, W_V, perm), "equivariance_gap")
+    assert gap < 1e-10, "gap without positions should be ~0 (compare f(X[perm]) with f(X)[perm])"
+
+
+def _expected_gap(X, W_Q, W_K, W_V, perm, W_pos):
+    P = W_pos[:, : X.shape[-2]].T
+    a = _attention_batched(X[..., perm, :] + P, W_Q, W_K, W_V)
+    b = _attention_batched(X + P, W_Q, W_K, W_V)[..., perm, :]
+    return float(np.max(np.abs(a - b)))
+
+
+@pytest.mark.points(2)
+def test_gap_with_positions(solution):
+    """With absolute positions added per slot, the gap is clearly non-zero and has the right size."""
+    W_Q, W_K, W_V = _weights(6)
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(2, L, D_MODEL))
+    W_pos = rng.normal(size=(D_MODEL, 9))  # n_ctx = 9 > L: only the first L columns are used
+    perm = np.array([3, 0, 4, 1, 2])
+    expected = _expected_gap(X, W_Q, W_K, W_V, perm, W_pos)
+    gap = assert_scalar(solution.equivariance_gap(X, W_Q, W_K, W_V, perm, W_pos=W_pos), "equivariance_gap")
+    assert expected > 1e-2  # sanity of the test itself
+    assert gap > 1e-3, "gap with positions should be clearly non-zero: positions stay with slots, not tokens"
+    assert_close(gap, expected, what="equivariance gap with positions")
+
+
+@pytest.mark.points(1)
+def test_identity_permutation_gap_is_zero(solution):
+    """The identity permutation gives a zero gap even with positions."""
+    W_Q, W_K, W_V = _weights(8)
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(L, D_MODEL))
+    W_pos = rng.normal(size=(D_MODEL, L))
+    gap = assert_scalar(solution.equivariance_gap(X, W_Q, W_K, W_V, np.arange(L), W_pos=W_pos), "equivariance_gap")
+    assert gap < 1e-12, "the identity permutation should give a zero gap"
+
+
+@pytest.mark.points(1)
+def test_inputs_not_modified(solution):
+    """Neither function modifies X, the weights, perm or W_pos in place."""
+    W_Q, W_K, W_V = _weights(10)
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(2, L, D_MODEL))
+    W_pos = rng.normal(size=(D_MODEL, 7))
+    perm = np.array([1, 2, 0, 4, 3])
+    saved = [a.copy() for a in (X, W_Q, W_K, W_V, W_pos, perm)]
+    solution.attention_no_pos(X, W_Q, W_K, W_V)
+    solution.equivariance_gap(X, W_Q, W_K, W_V, perm, W_pos=W_pos)
+    for before, after, name in zip(saved, (X, W_Q, W_K, W_V, W_pos, perm),
+                                   ("X", "W_Q", "W_K", "W_V", "W_pos", "perm")):
+        assert_unchanged(before, after, name)

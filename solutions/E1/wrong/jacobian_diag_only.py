@@ -1,0 +1,24 @@
+"""Wrong: uses J = diag(p) and forgets the -p p^T term of the softmax Jacobian."""
+
+import numpy as np
+
+
+def logit_variance(d, n_samples, rng, scaled=True):
+    q = rng.standard_normal((n_samples, d))
+    k = rng.standard_normal((n_samples, d))
+    s = np.einsum("nd,nd->n", q, k)
+    if scaled:
+        s = s / np.sqrt(d)
+    return float(np.var(s))
+
+
+def softmax_jacobian_norm(d, L, n_samples, rng, scaled=True):
+    q = rng.standard_normal((n_samples, d))
+    k = rng.standard_normal((n_samples, L, d))
+    s = np.einsum("nd,nld->nl", q, k)
+    if scaled:
+        s = s / np.sqrt(d)
+    s = s - s.max(axis=-1, keepdims=True)
+    p = np.exp(s)
+    p /= p.sum(axis=-1, keepdims=True)
+    return float(np.mean(np.sqrt(np.sum(p * p, axis=-1))))
