@@ -1,0 +1,289 @@
+"""Hidden checks for 2B: LayerNorm (gamma=1, beta=0, eps=0) turns dot products into correlations."""
+
+import math
+
+import numpy as np
+import pytest
+
+from runner.checks import assert_close, assert_shape, assert_unchanged
+
+
+def _row_stats(row):
+    """Mean and centred values of one row (a list of floats), with exact sums."""
+    mu = math.fsum(row) / len(row)
+    return mu, [x - mu for x in row]
+
+
+def _loop_normalize(u):
+    """Independent N(u): one row at a time in pure Python."""
+    u = np.asarray(u, dtype=np.float64)
+    out = np.empty_like(u)
+    for idx in np.ndindex(u.shape[:-1]):
+        _, c = _row_stats(u[idx].tolist())
+        sd = math.sqrt(math.fsum(x * x for x in c) / len(c))
+        out[idx] = [x / sd for x in c]
+    return out
+
+
+def _pairs(u, v):
+    """Broadcast u, v over their leading axes and yield (index, row_u, row_v)."""
+    u, v = np.broadcast_arrays(np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64))
+    for idx in np.ndindex(u.shape[:-1]):
+        yield idx, u[idx].tolist(), v[idx].tolist()
+
+
+def _loop_decomposition(u, v):
+    lead = np.broadcast_shapes(np.shape(u)[:-1], np.shape(v)[:-1])
+    mean_term, centred_term = np.empty(lead), np.empty(lead)
+    for idx, ru, rv in _pairs(u, v):
+        mu, cu = _row_stats(ru)
+        mv, cv = _row_stats(rv)
+        mean_term[idx] = len(ru) * mu * mv
+        centred_term[idx] = math.fsum(a * b for a, b in zip(cu, cv))
+    return mean_term, centred_term
+
+
+def _loop_pearson(u, v):
+    lead = np.broadcast_shapes(np.shape(u)[:-1], np.shape(v)[:-1])
+    out = np.empty(lead)
+    for idx, ru, rv in _pairs(u, v):
+        _, cu = _row_stats(ru)
+        _, cv = _row_stats(rv)
+        cov = math.fsum(a * b for a, b in zip(cu, cv))
+        out[idx] = cov / math.sqrt(math.fsum(a * a for a in cu) * math.fsum(b * b for b in cv))
+    return out
+
+
+def _loop_cosine(u, v):
+    lead = np.broadcast_shapes(np.shape(u)[:-1], np.shape(v)[:-1])
+    out = np.empty(lead)
+    for idx, ru, rv in _pairs(u, v):
+        dot = math.fsum(a * b for a, b in zip(ru, rv))
+        out[idx] = dot / math.sqrt(math.fsum(a * a for a in ru) * math.fsum(b * b for b in rv))
+    return out
+
+
+def _centred_orthonormal(rng, d, k):
+    """k orthonormal vectors in the zero-mean hyperplane of R^d."""
+    m = rng.normal(size=(d, k))
+    m -= m.mean(axis=0)
+    q, _ = np.linalg.qr(m)
+    q -= q.mean(axis=0)  # remove rounding drift
+    return (q / np.linalg.norm(q, axis=0)).T
+
+
+def _pair_on_surface(rng, d, alpha, beta, ru=1.0, rv=1.0):
+    """A pair with mean angles alpha, beta whose correlation is sin(a)sin(b)/(1 - cos(a)cos(b)): cos preserved."""
+    e1, e2 = _centred_orthonormal(rng, d, 2)
+    rho = math.sin(alpha) * math.sin(beta) / (1.0 - math.cos(alpha) * math.cos(beta))
+    ones = np.ones(d) / math.sqrt(d)
+    u = ru * (math.cos(alpha) * e1 + math.sin(alpha) * ones)
+    v = rv * (math.cos(beta) * (rho * e1 + math.sqrt(1.0 - rho * rho) * e2) + math.sin(beta) * ones)
+    return u, v
+
+
+def _bool_result(value, shape, what):
+    arr = np.asarray(value)
+    assert arr.dtype == np.bool_, f"{what} should be booleans, got dtype {arr.dtype}"
+    assert_shape(arr, shape, what=what)
+    return arr
+
+
+@pytest.mark.points(2)
+def test_normalize_matches_definition(solution):
+    """normalize(u) is (u - mean) / std per row over the last axis, biased std, no eps, for [..., d] inputs."""
+    rng = np.random.default_rng(0)
+    u = rng.normal(loc=1.5, scale=2.0, size=(3, 4, 7))
+    want = _loop_normalize(u)
+    assert_close(solution.normalize(u), want, what="normalize of a [3, 4, 7] input")
+    w = rng.normal(size=5) * 0.01 + 3.0
+    assert_close(solution.normalize(w), _loop_normalize(w), what="normalize of a small-spread vector")
+
+
+@pytest.mark.points(1)
+def test_normalize_lands_on_a_sphere_in_the_zero_mean_plane(solution):
+    """Every normalized row has mean 0 and Euclidean norm sqrt(d)."""
+    rng = np.random.default_rng(1)
+    u = rng.normal(size=(6, 9)) * rng.uniform(0.1, 10.0, size=(6, 1)) + rng.normal(scale=5.0, size=(6, 1))
+    n = solution.normalize(u)
+    assert_close(n.mean(axis=-1), np.zeros(6), atol=1e-12, what="row means of normalize(u)")
+    assert_close(np.linalg.norm(n, axis=-1), np.full(6, 3.0), what="row norms of normalize(u) (sqrt(9) = 3)")
+
+
+@pytest.mark.points(2)
+def test_normalize_affine_invariance(solution):
+    """normalize(a*u + b) = normalize(u) for a > 0, and = -normalize(u) for a < 0, for any shift b."""
+    rng = np.random.default_rng(2)
+    u = rng.normal(size=(4, 6))
+    a = np.array([[2.5], [-0.3], [40.0], [-7.0]])
+    b = np.array([[-4.0], [7.0], [0.1], [-100.0]])
+    n_u = _loop_normalize(u)
+    got = solution.normalize(a * u + b)
+    assert_close(got, np.sign(a) * n_u, rtol=1e-6, atol=1e-7, what="normalize(a*u + b)")
+
+
+@pytest.mark.points(2)
+def test_dot_decomposition(solution):
+    """mean_term = d*mean(u)*mean(v) and centered_term = centred dot product; they add up to u·v."""
+    rng = np.random.default_rng(3)
+    u = rng.normal(loc=2.0, size=(4, 6))
+    v = rng.normal(loc=-1.0, size=(4, 6))
+    v[2] = 3.0  # a constant row is allowed here
+    want_mean, want_centred = _loop_decomposition(u, v)
+    mean_term, centred_term = solution.dot_decomposition(u, v)
+    assert_close(mean_term, want_mean, what="mean_term")
+    assert_close(centred_term, want_centred, what="centered_term")
+    total = np.asarray(mean_term) + np.asarray(centred_term)
+    assert_close(total, np.sum(u * v, axis=-1), what="mean_term + centered_term")
+
+
+@pytest.mark.points(1)
+def test_dot_decomposition_broadcasts(solution):
+    """u of shape [2, 3, d] and v of shape [3, d] broadcast to results of shape [2, 3]."""
+    rng = np.random.default_rng(4)
+    u = rng.normal(loc=0.5, size=(2, 3, 5))
+    v = rng.normal(loc=1.0, size=(3, 5))
+    want_mean, want_centred = _loop_decomposition(u, v)
+    mean_term, centred_term = solution.dot_decomposition(u, v)
+    assert_close(mean_term, want_mean, what="mean_term with broadcasting")
+    assert_close(centred_term, want_centred, what="centered_term with broadcasting")
+
+
+@pytest.mark.points(2)
+def test_ln_dot_is_d_times_pearson(solution):
+    """ln_dot(u, v) = N(u)·N(v) = d * pearson(u, v), per row and with broadcasting."""
+    rng = np.random.default_rng(5)
+    u = rng.normal(loc=3.0, scale=2.0, size=(5, 6))
+    v = 0.5 * u + rng.normal(loc=-2.0, size=(5, 6))
+    want = 6 * _loop_pearson(u, v)
+    assert_close(solution.ln_dot(u, v), want, what="ln_dot of [5, 6] rows")
+    w = rng.normal(size=6) + 1.0
+    assert_close(solution.ln_dot(u, w), 6 * _loop_pearson(u, w), what="ln_dot of [5, 6] rows against one [6] vector")
+    assert_close(solution.ln_dot(u[0], w), 6 * _loop_pearson(u[0], w), what="ln_dot of two vectors")
+
+
+@pytest.mark.points(1)
+def test_ln_dot_invariances(solution):
+    """ln_dot(u, u) = d, and ln_dot(a*u + b, c*v + e) = sign(a*c) * ln_dot(u, v)."""
+    rng = np.random.default_rng(6)
+    u = rng.normal(size=(3, 8)) + 2.0
+    v = rng.normal(size=(3, 8)) - 1.0
+    assert_close(solution.ln_dot(u, u), np.full(3, 8.0), what="ln_dot(u, u)")
+    base = 8 * _loop_pearson(u, v)
+    assert_close(solution.ln_dot(3.0 * u - 5.0, 0.2 * v + 9.0), base, what="ln_dot after positive affine maps")
+    assert_close(solution.ln_dot(-2.0 * u + 1.0, 0.5 * v), -base, what="ln_dot after one sign flip")
+
+
+@pytest.mark.points(1)
+def test_constant_rows_raise(solution):
+    """normalize, ln_dot and cosine_preserved raise ValueError when a row of u or v is constant (or zero)."""
+    rng = np.random.default_rng(7)
+    u = rng.normal(size=(3, 5))
+    v = rng.normal(size=(3, 5))
+    bad = u.copy()
+    bad[1] = 3.0
+    zero = np.zeros(5)
+    with pytest.raises(ValueError):
+        solution.normalize(bad)
+    with pytest.raises(ValueError):
+        solution.normalize(np.full(5, -2.0))
+    with pytest.raises(ValueError):
+        solution.ln_dot(bad, v)
+    with pytest.raises(ValueError):
+        solution.ln_dot(u, zero)
+    with pytest.raises(ValueError):
+        solution.cosine_preserved(bad, v)
+    with pytest.raises(ValueError):
+        solution.cosine_preserved(u[0], zero)
+
+
+@pytest.mark.points(1)
+def test_cosine_preserved_for_zero_mean_pairs(solution):
+    """Two zero-mean vectors keep their cosine: LayerNorm only rescales them."""
+    rng = np.random.default_rng(8)
+    u = rng.normal(size=(4, 7))
+    v = rng.normal(size=(4, 7))
+    u -= u.mean(axis=-1, keepdims=True)
+    v -= v.mean(axis=-1, keepdims=True)
+    got = _bool_result(solution.cosine_preserved(u, v), (4,), "cosine_preserved of zero-mean pairs")
+    assert np.all(got), "zero-mean pairs should keep their cosine"
+
+
+@pytest.mark.points(1)
+def test_cosine_not_preserved_for_generic_pairs(solution):
+    """Generic vectors with non-zero means do not keep their cosine."""
+    rng = np.random.default_rng(9)
+    u = rng.normal(size=(4, 7)) + 1.0
+    v = rng.normal(size=(4, 7)) - 0.5
+    assert np.all(np.abs(_loop_pearson(u, v) - _loop_cosine(u, v)) > 1e-3)  # the test's own premise
+    got = _bool_result(solution.cosine_preserved(u, v), (4,), "cosine_preserved of generic pairs")
+    assert not np.any(got), "generic pairs with non-zero means should not keep their cosine"
+
+
+@pytest.mark.points(1)
+def test_cosine_preserved_for_parallel_vectors(solution):
+    """v = lambda*u keeps the cosine (both are +1 or -1) even when the means are not zero."""
+    rng = np.random.default_rng(10)
+    u = rng.normal(size=6) + 2.0
+    for lam in (2.5, -0.7):
+        got = solution.cosine_preserved(u, lam * u)
+        assert bool(got), f"v = {lam} * u should keep its cosine with u"
+
+
+@pytest.mark.points(1)
+def test_cosine_preserved_one_zero_mean_and_uncorrelated(solution):
+    """If mean(u) = 0 and the centred parts are orthogonal, both cosines are 0, whatever mean(v) is."""
+    rng = np.random.default_rng(11)
+    e1, e2 = _centred_orthonormal(rng, 8, 2)
+    u = 2.0 * e1
+    v = 3.0 * e2 + 1.5
+    assert bool(solution.cosine_preserved(u, v)), "a zero-mean u with an uncorrelated v should keep its cosine"
+    assert abs(_loop_pearson(u, v + 0.3 * e1) - _loop_cosine(u, v + 0.3 * e1)) > 1e-3  # the test's own premise
+    assert not bool(solution.cosine_preserved(u, v + 0.3 * e1)), "a correlated v with non-zero mean should not"
+
+
+@pytest.mark.points(2)
+def test_cosine_preserved_on_the_general_surface(solution):
+    """Non-zero means with correlation sin(a)sin(b)/(1 - cos(a)cos(b)) keep the cosine; nearby pairs do not."""
+    rng = np.random.default_rng(12)
+    for alpha, beta in [(0.6, -0.3), (0.4, 0.9), (-1.0, -0.2)]:
+        u, v = _pair_on_surface(rng, 7, alpha, beta, ru=2.0, rv=0.7)
+        assert abs(_loop_pearson(u, v) - _loop_cosine(u, v)) < 1e-12  # the test's own premise
+        assert bool(solution.cosine_preserved(u, v)), "a pair on the preservation surface should keep its cosine"
+        v_off = v + 0.05 * (u - u.mean())
+        assert abs(_loop_pearson(u, v_off) - _loop_cosine(u, v_off)) > 1e-4
+        assert not bool(solution.cosine_preserved(u, v_off)), "a pair off the surface should not keep its cosine"
+
+
+@pytest.mark.points(1)
+def test_cosine_preserved_batch_and_atol(solution):
+    """A batch gives one bool per row, and atol widens what counts as preserved."""
+    rng = np.random.default_rng(13)
+    e1, e2 = _centred_orthonormal(rng, 6, 2)
+    su, sv = _pair_on_surface(rng, 6, 0.5, 0.8)
+    g1, g2 = rng.normal(size=6) + 1.0, rng.normal(size=6) + 1.0
+    u = np.stack([e1, su, g1, 3.0 * g2 + 1.0])
+    v = np.stack([e2 + 0.4 * e1, sv, g2, g2])
+    gaps = np.abs(_loop_pearson(u, v) - _loop_cosine(u, v))
+    assert np.all(gaps[:2] < 1e-12) and np.all(gaps[2:] > 1e-3)  # the test's own premise
+    got = _bool_result(solution.cosine_preserved(u, v), (4,), "cosine_preserved of a batch")
+    assert got.tolist() == [True, True, False, False], "wrong verdicts in a batch of four pairs"
+    gap = abs(_loop_pearson(g1, g2) - _loop_cosine(g1, g2))
+    assert 1e-3 < gap < 1.0  # the test's own premise
+    assert bool(solution.cosine_preserved(g1, g2, atol=1.0)), "atol=1.0 should accept a pair whose cosines differ less"
+    assert not bool(solution.cosine_preserved(g1, g2, atol=gap / 2)), "atol below the gap should reject the pair"
+
+
+@pytest.mark.points(1)
+def test_does_not_modify_inputs(solution):
+    """No function modifies u or v in place."""
+    rng = np.random.default_rng(14)
+    u = rng.normal(loc=1.0, size=(3, 5))
+    v = rng.normal(loc=-2.0, size=(3, 5))
+    u0, v0 = u.copy(), v.copy()
+    solution.normalize(u)
+    solution.dot_decomposition(u, v)
+    solution.ln_dot(u, v)
+    solution.cosine_preserved(u, v)
+    assert_unchanged(u0, u, what="u")
+    assert_unchanged(v0, v, what="v")

@@ -1,0 +1,191 @@
+"""Hidden checks for 3A: QK-circuit attention logits, absolute positions, and the four-term decomposition."""
+
+import math
+
+import numpy as np
+import pytest
+
+from runner.checks import assert_close, assert_dtype, assert_shape, assert_unchanged
+
+L, D_MODEL, D_HEAD, B = 5, 8, 3, 2
+
+
+def _weights(rng, d_head=D_HEAD, d_model=D_MODEL):
+    """W_Q != W_K, scaled so that queries and keys have O(1) entries and the logits are O(1)."""
+    W_Q = rng.normal(size=(d_head, d_model)) / math.sqrt(d_model)
+    W_K = rng.normal(size=(d_head, d_model)) / math.sqrt(d_model)
+    return W_Q, W_K
+
+
+def _matvec(W, x):
+    return [math.fsum(W[a, k] * x[k] for k in range(len(x))) for a in range(W.shape[0])]
+
+
+def _loop_logits(X, W_Q, W_K, P=None, Pk=None):
+    """Independent logits: for each (i, j), (W_Q a_i)·(W_K b_j)/sqrt(d_head) with a = x + P, b = x + Pk."""
+    X = np.asarray(X, dtype=np.float64)
+    W_Q, W_K = np.asarray(W_Q, dtype=np.float64), np.asarray(W_K, dtype=np.float64)
+    Pq = np.zeros(X.shape[-2:]) if P is None else np.asarray(P, dtype=np.float64)
+    Pk = Pq if Pk is None else np.asarray(Pk, dtype=np.float64)
+    n = X.shape[-2]
+    out = np.empty(X.shape[:-1] + (n,))
+    for lead in np.ndindex(X.shape[:-2]):
+        seq = X[lead]
+        qs = [_matvec(W_Q, (seq[i] + Pq[i]).tolist()) for i in range(n)]
+        ks = [_matvec(W_K, (seq[j] + Pk[j]).tolist()) for j in range(n)]
+        for i in range(n):
+            for j in range(n):
+                out[lead + (i, j)] = math.fsum(a * b for a, b in zip(qs[i], ks[j])) / math.sqrt(W_Q.shape[0])
+    return out
+
+
+@pytest.mark.points(2)
+def test_single_sequence_matches_definition(solution):
+    """[L, d_model] input: entry [i, j] is (W_Q x_i)·(W_K x_j)/sqrt(d_head), query i on rows, key j on columns."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(L, D_MODEL))
+    W_Q, W_K = _weights(rng)
+    want = _loop_logits(X, W_Q, W_K)
+    got = solution.qk_logits(X, W_Q, W_K)
+    assert_shape(got, (L, L), what="qk_logits of one sequence")
+    assert_close(got, want, what="qk_logits of one sequence")
+
+
+@pytest.mark.points(1)
+def test_scale_is_one_over_sqrt_d_head(solution):
+    """The logits are divided by sqrt(d_head) (the query/key width), not by d_head or sqrt(d_model)."""
+    rng = np.random.default_rng(1)
+    for d_head in (1, 4):
+        X = rng.normal(size=(4, 9))
+        W_Q, W_K = _weights(rng, d_head=d_head, d_model=9)
+        want = _loop_logits(X, W_Q, W_K)
+        assert_close(solution.qk_logits(X, W_Q, W_K), want, what=f"qk_logits with d_head={d_head}, d_model=9")
+
+
+@pytest.mark.points(1)
+def test_batched_input(solution):
+    """[B, L, d_model] input gives [B, L, L], one pattern of logits per sequence."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(B, L, D_MODEL))
+    W_Q, W_K = _weights(rng)
+    want = _loop_logits(X, W_Q, W_K)
+    got = solution.qk_logits(X, W_Q, W_K)
+    assert_shape(got, (B, L, L), what="qk_logits of a batch")
+    assert_close(got, want, what="qk_logits of a batch")
+
+
+@pytest.mark.points(1)
+def test_batch_elements_do_not_mix(solution):
+    """Changing one sequence of a batch leaves the logits of the other sequence unchanged."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3, L, D_MODEL))
+    W_Q, W_K = _weights(rng)
+    P = rng.normal(size=(L, D_MODEL))
+    before = solution.qk_logits(X.copy(), W_Q, W_K, P)
+    X2 = X.copy()
+    X2[1] = rng.normal(scale=3.0, size=(L, D_MODEL))
+    after = solution.qk_logits(X2, W_Q, W_K, P)
+    assert_close(after[[0, 2]], np.asarray(before)[[0, 2]], what="logits of the sequences that did not change")
+
+
+@pytest.mark.points(2)
+def test_positions_are_added_before_both_projections(solution):
+    """With P, queries are W_Q (x_i + p_i) and keys are W_K (x_j + p_j)."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(L, D_MODEL))
+    P = rng.normal(size=(L, D_MODEL))
+    W_Q, W_K = _weights(rng)
+    want = _loop_logits(X, W_Q, W_K, P)
+    assert_close(solution.qk_logits(X, W_Q, W_K, P), want, what="qk_logits with positional embeddings")
+    want0 = _loop_logits(X, W_Q, W_K)
+    assert_close(solution.qk_logits(X, W_Q, W_K, np.zeros((L, D_MODEL))), want0, what="qk_logits with P = 0")
+
+
+@pytest.mark.points(1)
+def test_positions_broadcast_over_the_batch(solution):
+    """A [L, d_model] P is added to every sequence of a [B, L, d_model] batch."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(B, L, D_MODEL))
+    P = rng.normal(size=(L, D_MODEL))
+    W_Q, W_K = _weights(rng)
+    want = _loop_logits(X, W_Q, W_K, P)
+    assert_close(solution.qk_logits(X, W_Q, W_K, P), want, what="qk_logits of a batch with positions")
+
+
+@pytest.mark.points(1)
+def test_positions_break_ties_between_identical_tokens(solution):
+    """A sequence of one repeated token gives equal logits across keys; adding positions makes them differ."""
+    rng = np.random.default_rng(6)
+    X = np.tile(rng.normal(size=D_MODEL), (L, 1))
+    P = rng.normal(size=(L, D_MODEL))
+    W_Q, W_K = _weights(rng)
+    flat = solution.qk_logits(X, W_Q, W_K)
+    assert_close(flat, np.full((L, L), _loop_logits(X, W_Q, W_K)[0, 0]), what="logits of a repeated token")
+    want = _loop_logits(X, W_Q, W_K, P)
+    with_pos = solution.qk_logits(X, W_Q, W_K, P)
+    assert_close(with_pos, want, what="logits of a repeated token with positions")
+
+
+@pytest.mark.points(2)
+def test_terms_match_definitions(solution):
+    """qk_logit_terms gives (W_Q a_i)·(W_K b_j)/sqrt(d_head) for (a, b) = (x, x), (x, p), (p, x), (p, p)."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(L, D_MODEL))
+    P = rng.normal(size=(L, D_MODEL))
+    W_Q, W_K = _weights(rng)
+    zero = np.zeros((L, D_MODEL))
+    wants = {
+        "token-token": _loop_logits(X, W_Q, W_K),
+        "token-position": _loop_logits(zero, W_Q, W_K, P=X, Pk=P),
+        "position-token": _loop_logits(zero, W_Q, W_K, P=P, Pk=X),
+        "position-position": _loop_logits(zero, W_Q, W_K, P=P),
+    }
+    terms = solution.qk_logit_terms(X, W_Q, W_K, P)
+    assert isinstance(terms, (tuple, list)) and len(terms) == 4, "qk_logit_terms should return four arrays"
+    for (name, want), got in zip(wants.items(), terms):
+        assert_close(got, want, what=f"the {name} term")
+
+
+@pytest.mark.points(1)
+def test_terms_sum_to_the_logits_batched(solution):
+    """For a [B, L, d_model] batch every term is [B, L, L] and the four terms add up to qk_logits with P."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(B, L, D_MODEL))
+    P = rng.normal(size=(L, D_MODEL))
+    W_Q, W_K = _weights(rng)
+    want = _loop_logits(X, W_Q, W_K, P)
+    terms = solution.qk_logit_terms(X, W_Q, W_K, P)
+    assert isinstance(terms, (tuple, list)) and len(terms) == 4, "qk_logit_terms should return four arrays"
+    for name, t in zip(("tt", "tp", "pt", "pp"), terms):
+        assert_shape(t, (B, L, L), what=f"the {name} term of a batch")
+    total = sum(np.asarray(t, dtype=np.float64) for t in terms)
+    assert_close(total, want, what="tt + tp + pt + pp")
+    zero = np.zeros((L, D_MODEL))
+    assert_close(terms[3][1], _loop_logits(zero, W_Q, W_K, P=P), what="the position-position term of sequence 1")
+
+
+@pytest.mark.points(1)
+def test_does_not_modify_inputs(solution):
+    """X, W_Q, W_K and P are left unchanged by both functions."""
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(B, L, D_MODEL))
+    P = rng.normal(size=(L, D_MODEL))
+    W_Q, W_K = _weights(rng)
+    before = [a.copy() for a in (X, W_Q, W_K, P)]
+    solution.qk_logits(X, W_Q, W_K, P)
+    solution.qk_logit_terms(X, W_Q, W_K, P)
+    for name, b, a in zip(("X", "W_Q", "W_K", "P"), before, (X, W_Q, W_K, P)):
+        assert_unchanged(b, a, what=name)
+
+
+@pytest.mark.points(1)
+def test_float32_stays_float32(solution):
+    """float32 X, W_Q, W_K and P give float32 logits with the right values (rtol 1e-4)."""
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(B, L, D_MODEL)).astype(np.float32)
+    P = rng.normal(size=(L, D_MODEL)).astype(np.float32)
+    W_Q, W_K = (w.astype(np.float32) for w in _weights(rng))
+    want = _loop_logits(X, W_Q, W_K, P)
+    got = solution.qk_logits(X, W_Q, W_K, P)
+    assert_dtype(got, np.float32, what="qk_logits of float32 inputs")
+    assert_close(got, want, rtol=1e-4, atol=1e-5, what="qk_logits of float32 inputs")

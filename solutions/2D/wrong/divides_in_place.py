@@ -1,0 +1,16 @@
+"""Wrong: divides x by its root-mean-square in place (x /= rms), overwriting the caller's array."""
+
+import numpy as np
+
+
+def rms_norm(x, gamma=None, eps=1e-5):
+    """x / sqrt(mean(x^2) + eps) * gamma over the last axis."""
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    ms = np.mean(x * x, axis=-1, keepdims=True)
+    x /= np.sqrt(ms + x.dtype.type(eps))
+    y = x
+    if gamma is not None:
+        y = y * np.asarray(gamma, dtype=x.dtype)
+    return y

@@ -1,0 +1,15 @@
+"""Wrong: divides by the Euclidean norm sqrt(sum(x^2)) instead of the root-mean-square, rows end sqrt(d) too small."""
+
+import numpy as np
+
+
+def rms_norm(x, gamma=None, eps=1e-5):
+    """x / sqrt(mean(x^2) + eps) * gamma over the last axis."""
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    ms = np.sum(x * x, axis=-1, keepdims=True)
+    y = x / np.sqrt(ms + x.dtype.type(eps))  # a new array: the input is untouched
+    if gamma is not None:
+        y = y * np.asarray(gamma, dtype=x.dtype)
+    return y
