@@ -11,12 +11,14 @@ from pathlib import Path
 import typer
 
 from runner import render
-from runner.errors import Aborted, ExitStatus, PracticeError
+from runner.errors import Aborted, ExitStatus, PracticeError, UsageError
 
 app = typer.Typer(help="Timed NumPy practice for transformer math and interpretability, graded by hidden tests.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]})
 STATE: dict = {"bank": None}
+mock_app = typer.Typer(help="Timed mock OA sessions: several tasks behind one countdown.", no_args_is_help=True)
+app.add_typer(mock_app, name="mock")
 
 IdArg = typer.Argument(..., help="Exercise id, e.g. 1A (any case).", show_default=False)
 OptionalId = typer.Argument(None, help="Exercise id; the active attempt when left out.", show_default=False)
@@ -51,16 +53,21 @@ def report_errors(fn):
     return wrapper
 
 
-def command(*names, **kwargs):
+def command(*names, group: typer.Typer = app, **kwargs):
     """Register a command with error reporting."""
-    return lambda fn: app.command(*names, **kwargs)(report_errors(fn))
+    return lambda fn: group.command(*names, **kwargs)(report_errors(fn))
 
 
-def practice():
+def practice(settle: bool = True):
+    """The platform for this invocation; first applies mock-session deadline rules (snapshot, settle)."""
     from runner.config import resolve_locations
     from runner.core import Practice
 
-    return Practice(resolve_locations(STATE["bank"]))
+    p = Practice(resolve_locations(STATE["bank"]))
+    if settle:
+        p.mock.snapshot()
+        p.mock.settle()
+    return p
 
 
 def _version(value: bool):
@@ -169,6 +176,54 @@ def solution(exercise_id: str = IdArg,
             raise Aborted("solution not shown")
     p.record_solution_viewed(exercise_id)
     render.render_solution(render.make_console(), info)
+
+
+@command("presets", group=mock_app)
+def mock_presets():
+    """List the mock presets in the bank."""
+    default, presets = practice(settle=False).mock.presets()
+    render.render_presets(render.make_console(), default, presets)
+
+
+@command("start", group=mock_app)
+def mock_start(preset: str | None = typer.Option(None, "--preset", help="A preset from `practice mock presets`."),
+               ids: str | None = typer.Option(None, "--ids", help="Comma-separated ids instead of a preset."),
+               minutes: float | None = typer.Option(None, "--minutes", help="Total time; fractions allowed."),
+               seed: int | None = typer.Option(None, "--seed", help="Seed for drawing the tasks.")):
+    """Start a mock OA: draw the tasks, write their stubs and start one countdown."""
+    if preset and ids:
+        raise UsageError("give --preset or --ids, not both", fix="Drop one of them.")
+    id_list = [i.strip() for i in ids.split(",") if i.strip()] if ids else None
+    report = practice().mock.start(preset, id_list, minutes, seed)
+    render.render_session(render.make_console(), report)
+
+
+@command("status", group=mock_app)
+def mock_status(as_json: bool = JsonOpt):
+    """Show the countdown and each task's score so far."""
+    report = practice().mock.status()
+    if as_json:
+        typer.echo(json.dumps(report.to_dict()))
+        return
+    render.render_session(render.make_console(), report)
+
+
+@command("finish", group=mock_app)
+def mock_finish(as_json: bool = JsonOpt,
+                export: Path | None = typer.Option(None, "--export", help="Also save the report as .html or .svg.",
+                                                      dir_okay=False)):
+    """End the session (early if time is left) and print the final report."""
+    if export is not None and export.suffix.lower() not in (".html", ".svg"):
+        raise UsageError(f"cannot export to {export.name}", fix="Use a .html or .svg file name.")
+    report = practice().mock.finish()
+    if export is not None:
+        render.export_session(report, export)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict()))
+        return
+    render.render_session(render.make_console(), report, final=True)
+    if export is not None:
+        render.make_console().print(f"Saved the report to {export}")
 
 
 def _save_plot(plots, path: Path | None) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from runner.bank import Bank, Exercise
 from runner.config import Locations, resolve_locations
-from runner.errors import NoAttempt, WorkspaceError
+from runner.errors import NoAttempt, UsageError, WorkspaceError
 from runner.results import GradeResult, RunResult
 from runner.store import Attempt, Store, Submission
 from runner.workspace import create_from_stub, learner_file, move_aside, read_source
@@ -86,6 +86,12 @@ class Practice:
     def store(self) -> Store:
         return Store(self.locations.database)
 
+    @cached_property
+    def mock(self):
+        from runner.mock import MockSessions
+
+        return MockSessions(self)
+
     # ---- catalog ------------------------------------------------------------------------------------------
 
     def catalog(self) -> list[CatalogEntry]:
@@ -105,24 +111,28 @@ class Practice:
 
     # ---- attempts -----------------------------------------------------------------------------------------
 
-    def start(self, exercise_id: str, restart: bool = False, session_id: int | None = None) -> StartInfo:
+    def start(self, exercise_id: str, restart: bool = False) -> StartInfo:
         """Create the learner's file from the stub and start the clock, or resume the open attempt."""
         exercise = self.bank.get(exercise_id)
-        path = learner_file(self.locations.workspace, exercise)
         attempt = self.store.open_attempt(exercise.id)
+        path = Path(attempt.file) if attempt else learner_file(self.locations.workspace, exercise)
         now = self.clock()
         moved = None
+        if restart and attempt is not None and attempt.session_id is not None:
+            raise UsageError(f"{exercise.id} is a task of the running mock session",
+                             fix="Keep editing its file, or finish the session with `practice mock finish`.")
         if restart:
             if path.exists():
                 moved = move_aside(path, now)
             if attempt:
                 self.store.close_attempt(attempt.id, str(moved) if moved else None)
             attempt = None
+            path = learner_file(self.locations.workspace, exercise)
         created = create_from_stub(path, exercise)
-        if attempt is not None and session_id is None:
+        if attempt is not None:
             self.store.set_active(attempt.id)
             return StartInfo(exercise, attempt, path, True, created, moved, now)
-        attempt = self.store.start_attempt(exercise.id, str(path), exercise.time_limit_s, now, session_id)
+        attempt = self.store.start_attempt(exercise.id, str(path), exercise.time_limit_s, now)
         return StartInfo(exercise, attempt, path, False, created, moved, now)
 
     def target(self, exercise_id: str | None, file: Path | None) -> Target:
@@ -158,24 +168,35 @@ class Practice:
         target = self.target(exercise_id, file)
         return run_examples(target.exercise, target.path)
 
-    def submit(self, exercise_id: str | None, file: Path | None, session_id: int | None = None,
-               now: float | None = None, counted: bool = True, automatic: bool = False) -> GradeResult:
-        """Grade with the hidden tests and record the submission, its source and its result."""
+    def submit(self, exercise_id: str | None, file: Path | None) -> GradeResult:
+        """Grade with the hidden checks and record the submission, its source and its result.
+
+        During a mock session the submission counts for it until the deadline; after, it is kept but flagged.
+        """
+        self.mock.snapshot()
+        self.mock.settle()
+        target = self.target(exercise_id, file)
+        now = self.clock()
+        counted = True
+        attempt = target.attempt
+        if attempt is not None and attempt.session_id is not None:
+            session = self.store.session(attempt.session_id)
+            counted = session is not None and now <= session.deadline
+        return self.grade_and_record(target.exercise, attempt, target.path, now=now, counted=counted)
+
+    def grade_and_record(self, exercise: Exercise, attempt: Attempt | None, path: Path, now: float,
+                         counted: bool = True, automatic: bool = False, record_file: str | None = None) -> GradeResult:
+        """Record the source first (nothing is lost if grading crashes), grade it, then record the result."""
         from runner.grading.client import grade_file
 
-        target = self.target(exercise_id, file)
-        source = read_source(target.path)
-        now = self.clock() if now is None else now
-        attempt = target.attempt
+        source = read_source(path)
         elapsed = attempt.elapsed(now) if attempt else None
-        if session_id is None and attempt is not None:
-            session_id = attempt.session_id
-        submission_id = self.store.begin_submission(target.exercise.id, attempt.id if attempt else None,
-                                                    str(target.path), source, elapsed, now, session_id, counted,
-                                                    automatic)
-        result = grade_file(target.exercise, target.path)
-        result = dataclasses.replace(result, elapsed_s=elapsed, time_limit_s=target.exercise.time_limit_s,
-                                     hints_used=attempt.hints_used if attempt else 0)
+        submission_id = self.store.begin_submission(
+            exercise.id, attempt.id if attempt else None, record_file or str(path), source, elapsed, now,
+            attempt.session_id if attempt else None, counted, automatic)
+        result = grade_file(exercise, path)
+        result = dataclasses.replace(result, elapsed_s=elapsed, time_limit_s=exercise.time_limit_s,
+                                     hints_used=attempt.hints_used if attempt else 0, counted=counted)
         self.store.finish_submission(submission_id, result.status.value, result.score, result.points,
                                      result.max_points, result.error, json.dumps(result.to_dict()))
         return result

@@ -206,3 +206,65 @@ def render_solution(console: Console, sol) -> None:
                         title=f"{sol.exercise.id} · reference solution", title_align="left"))
     if sol.answers.strip():
         console.print(Group(Text("Model answers", style="bold"), Markdown(sol.answers)))
+
+
+# ---- mock sessions ------------------------------------------------------------------------------------
+
+def render_presets(console: Console, default: str, presets: dict) -> None:
+    table = Table(title="Mock presets", title_justify="left")
+    for name in ("Preset", "Title", "Minutes", "Tasks"):
+        table.add_column(name)
+    for name, preset in presets.items():
+        tasks = sum(slot.count for slot in preset.slots)
+        table.add_row(name + (" (default)" if name == default else ""), preset.title, f"{preset.minutes:g}", str(tasks))
+    console.print(table)
+
+
+def render_session(console: Console, report, final: bool = False) -> None:
+    s = report.session
+    minutes = (s.deadline - s.started_at) / 60
+    head = f"Mock session {s.id} · {s.preset} · {len(report.tasks)} tasks · {minutes:g} min"
+    console.print(Text(head, style="bold"))
+    if report.auto_graded:
+        console.print(f"Graded at the deadline (saved, not submitted): {', '.join(report.auto_graded)}")
+    if not final:
+        left = report.session.deadline - report.now
+        if left > 0:
+            console.print(Text.assemble("Time left: ", (clock(left), "bold"), f" of {clock(minutes * 60)}"))
+        else:
+            console.print(Text("Time is up: later submissions are recorded but do not count.", style="bold red"))
+    table = Table(expand=False)
+    for name, kw in (("#", {"justify": "right"}), ("Task", {"style": "bold"}), ("Title", {}),
+                     ("Score", {"justify": "right"}), ("Subs", {"justify": "right"}), ("Counted at", {}),
+                     ("Hints", {"justify": "right"})):
+        table.add_column(name, **kw)
+    for i, t in enumerate(report.tasks, 1):
+        counted = "–" if t.counted_at is None else f"+{clock(t.counted_at - s.started_at)}"
+        subs = str(t.submissions) + (f" ({t.late} late)" if t.late else "")
+        table.add_row(str(i), t.exercise, t.title, f"{t.score:g}", subs, counted, str(t.hints))
+    console.print(table)
+    if not final:
+        for t in report.tasks:
+            console.print(Text.assemble(f"  {t.exercise}: ", (t.file, "cyan")), soft_wrap=True)
+        console.print("Submit any task, as often as you like: practice submit ID. The last submission before "
+                      "the deadline counts; work saved by the deadline is graded if you never submitted it.")
+    console.print(Text.assemble(("Session score ", "bold"), (f"{report.score:g}/100", "bold"),
+                                "  (mean of the task scores, each task weighted equally)"))
+    if final and report.previous:
+        scores = [score for _, score in report.previous]
+        best = max(scores)
+        delta = report.score - scores[-1]
+        console.print(f"Earlier sessions: {len(scores)}, best {best:g}, last {scores[-1]:g} "
+                      f"({'+' if delta >= 0 else ''}{delta:g} this time)")
+
+
+def export_session(report, path) -> None:
+    """Save the final report as HTML or SVG, rendered exactly as in the terminal."""
+    import io
+
+    console = Console(file=io.StringIO(), record=True, width=100, force_terminal=True, color_system="truecolor")
+    render_session(console, report, final=True)
+    if str(path).lower().endswith(".svg"):
+        console.save_svg(str(path), title=f"practice · mock session {report.session.id}")
+    else:
+        console.save_html(str(path))

@@ -48,6 +48,7 @@ class GradeResult:
     output: str = ""  # what learner code printed (capped)
     constraints: str = ""  # the import rule enforced, as shown on the scorecard
     duration_s: float = 0.0  # how long grading took
+    counted: bool = True  # False: a mock-session submission after the deadline
 
     @property
     def points(self) -> float:
@@ -89,6 +90,7 @@ class GradeResult:
             "time_limit_s": self.time_limit_s,
             "overtime": self.overtime,
             "hints_used": self.hints_used,
+            "counted": self.counted,
             "error": self.error,
             "tests": [t.to_dict() for t in self.tests],
         }

@@ -46,6 +46,25 @@ CREATE TABLE IF NOT EXISTS submissions (
     automatic INTEGER NOT NULL DEFAULT 0          -- 1: graded at a mock deadline, not submitted by hand
 );
 CREATE INDEX IF NOT EXISTS submissions_exercise ON submissions (exercise);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    preset TEXT NOT NULL,
+    exercises TEXT NOT NULL,                      -- JSON list of ids, in task order
+    seed INTEGER,
+    started_at REAL NOT NULL,
+    deadline REAL NOT NULL,
+    finished_at REAL,
+    settled INTEGER NOT NULL DEFAULT 0            -- 1: work saved by the deadline has been graded
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    id INTEGER PRIMARY KEY,
+    attempt_id INTEGER NOT NULL REFERENCES attempts (id),
+    taken_at REAL NOT NULL,
+    mtime REAL NOT NULL,
+    sha TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_attempt ON snapshots (attempt_id);
 """
 
 
@@ -87,6 +106,37 @@ class Submission:
     session_id: int | None
     counted: int
     automatic: int
+
+
+@dataclass(frozen=True)
+class Session:
+    id: int
+    preset: str
+    exercises: str  # JSON list
+    seed: int | None
+    started_at: float
+    deadline: float
+    finished_at: float | None
+    settled: int
+
+    @property
+    def ids(self) -> list[str]:
+        import json
+
+        return json.loads(self.exercises)
+
+    def remaining(self, now: float) -> float:
+        return self.deadline - now
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    attempt_id: int
+    taken_at: float
+    mtime: float
+    sha: str
+    source: str
 
 
 class Store:
@@ -219,3 +269,56 @@ class Store:
         """Best graded score and number of submissions, per exercise."""
         rows = self.db.execute("SELECT exercise, MAX(COALESCE(score, 0)), COUNT(*) FROM submissions GROUP BY exercise")
         return {row[0]: (row[1], row[2]) for row in rows}
+
+    # ---- mock sessions ------------------------------------------------------------------------------------
+
+    def create_session(self, preset: str, exercises: str, seed: int | None, started_at: float,
+                       deadline: float) -> Session:
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO sessions (preset, exercises, seed, started_at, deadline) "
+                             "VALUES (?, ?, ?, ?, ?)", (preset, exercises, seed, started_at, deadline))
+        return self.session(cur.lastrowid)
+
+    def session(self, session_id: int) -> Session | None:
+        row = self.db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return Session(**row) if row else None
+
+    def open_session(self) -> Session | None:
+        row = self.db.execute("SELECT * FROM sessions WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1").fetchone()
+        return Session(**row) if row else None
+
+    def sessions(self) -> list[Session]:
+        return [Session(**row) for row in self.db.execute("SELECT * FROM sessions ORDER BY id")]
+
+    def end_session(self, session_id: int, finished_at: float) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE sessions SET finished_at = ? WHERE id = ?", (finished_at, session_id))
+
+    def move_deadline(self, session_id: int, deadline: float) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE sessions SET deadline = ? WHERE id = ?", (deadline, session_id))
+
+    def mark_settled(self, session_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE sessions SET settled = 1 WHERE id = ?", (session_id,))
+
+    def session_attempts(self, session_id: int) -> list[Attempt]:
+        rows = self.db.execute("SELECT * FROM attempts WHERE session_id = ? ORDER BY id", (session_id,))
+        return [Attempt(**row) for row in rows]
+
+    # ---- snapshots of saved files ---------------------------------------------------------------------------
+
+    def add_snapshot(self, attempt_id: int, taken_at: float, mtime: float, sha: str, source: str) -> bool:
+        """Keep a saved version unless it equals the attempt's latest snapshot; return whether it was new."""
+        with self.transaction() as db:
+            last = db.execute("SELECT sha FROM snapshots WHERE attempt_id = ? ORDER BY id DESC LIMIT 1",
+                              (attempt_id,)).fetchone()
+            if last and last[0] == sha:
+                return False
+            db.execute("INSERT INTO snapshots (attempt_id, taken_at, mtime, sha, source) VALUES (?, ?, ?, ?, ?)",
+                       (attempt_id, taken_at, mtime, sha, source))
+            return True
+
+    def snapshots(self, attempt_id: int) -> list[Snapshot]:
+        rows = self.db.execute("SELECT * FROM snapshots WHERE attempt_id = ? ORDER BY id", (attempt_id,))
+        return [Snapshot(**row) for row in rows]

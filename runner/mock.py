@@ -1,0 +1,296 @@
+"""Timed mock OA sessions: presets, the shared countdown, deadline rules and the final report.
+
+Rules, as on a real OA: tasks may be submitted in any order and as often as wanted; the last submission before
+the deadline counts; a later one is recorded but flagged late and does not count. Work saved but never
+submitted still counts: at the first command after the deadline, each task's file as saved at the deadline is
+graded, as a submission made at the deadline, unless it is unchanged since its last counted submission.
+The session score is the mean of the task scores, each 0–100, every task weighted equally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.bank import DIFFICULTIES, Exercise
+from runner.errors import BankError, NoAttempt, UsageError
+from runner.store import Attempt, Session, Submission
+from runner.workspace import create_from_stub
+
+PRESETS_FILE = "presets.yaml"  # in the bank's exercises/ folder
+SCORE_SCALE = "0-100: the mean of the task scores, each task weighted equally"
+
+
+@dataclass(frozen=True)
+class Slot:
+    ids: tuple[str, ...] = ()
+    topic: str | None = None
+    tags: tuple[str, ...] = ()
+    prefix: str | None = None
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    minutes: float
+    slots: tuple[Slot, ...]
+    order: str = "easiest-first"
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    exercise: str
+    title: str
+    score: float
+    submissions: int
+    late: int
+    counted_at: float | None
+    time_spent_s: float | None
+    hints: int
+    file: str
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    session: Session
+    tasks: list[TaskReport]
+    now: float
+    previous: list[tuple[Session, float]] = field(default_factory=list)
+    auto_graded: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tasks) / len(self.tasks), 1) if self.tasks else 0.0
+
+    @property
+    def over(self) -> bool:
+        return self.now >= self.session.deadline
+
+    def to_dict(self) -> dict:
+        s = self.session
+        return {
+            "session": {"id": s.id, "preset": s.preset, "exercises": s.ids, "seed": s.seed, "started_at": s.started_at,
+                        "deadline": s.deadline, "finished_at": s.finished_at,
+                        "minutes": round((s.deadline - s.started_at) / 60, 3)},
+            "score": self.score,
+            "scale": SCORE_SCALE,
+            "tasks": [{"exercise": t.exercise, "score": t.score, "submissions": t.submissions,
+                       "late_submissions": t.late, "counted_at": t.counted_at, "time_spent_s": t.time_spent_s,
+                       "hints": t.hints} for t in self.tasks],
+            "previous": [{"session": prev.id, "preset": prev.preset, "score": score,
+                          "finished_at": prev.finished_at} for prev, score in self.previous],
+        }
+
+
+# ---- presets -------------------------------------------------------------------------------------------
+
+def load_presets(bank_root: Path) -> tuple[str, dict[str, Preset]]:
+    """Read exercises/presets.yaml; return (default name, presets)."""
+    from runner.bank import _parse_yaml, _Reader
+
+    path = bank_root / "exercises" / PRESETS_FILE
+    if not path.is_file():
+        raise BankError(f"{path} does not exist", fix="Add mock presets to the bank, or use --ids.")
+    r = _Reader(path, _parse_yaml(path))
+    r.mapping(("format", "default", "presets"), ("format", "default", "presets"))
+    presets = {}
+    for name, body in (r.data["presets"] or {}).items():
+        p = _Reader(path, body, f"presets.{name}.")
+        p.mapping(("title", "minutes", "slots", "order"), ("title", "minutes", "slots"))
+        order = p.text("order", "easiest-first")
+        if order not in ("easiest-first", "as-listed"):
+            raise p.fail("order", f"is {order!r}", "Use easiest-first or as-listed.")
+        slots = []
+        for s in p.items("slots"):
+            s.mapping(("from", "topic", "tags", "prefix", "count"))
+            slots.append(Slot(ids=s.text_list("from"), topic=s.text("topic"), tags=s.text_list("tags"),
+                              prefix=s.text("prefix"), count=int(s.number("count", 1))))
+        presets[str(name)] = Preset(str(name), p.text("title"), p.number("minutes"), tuple(slots), order)
+    default = str(r.data["default"])
+    if default not in presets:
+        raise r.fail("default", f"names {default!r}, which is not a preset", "Name one of the presets.")
+    return default, presets
+
+
+def _matches(exercise: Exercise, slot: Slot) -> bool:
+    if slot.ids and exercise.id not in slot.ids:
+        return False
+    if slot.topic and exercise.topic != slot.topic:
+        return False
+    if slot.tags and not set(slot.tags) & ({exercise.topic} | set(exercise.tags)):
+        return False
+    return not (slot.prefix and not exercise.id.startswith(slot.prefix))
+
+
+def draw(preset: Preset, exercises: list[Exercise], seed: int) -> list[Exercise]:
+    """Draw each slot's exercises with a seeded generator, then order them (easiest first by default)."""
+    rng = random.Random(seed)
+    chosen: list[Exercise] = []
+    for n, slot in enumerate(preset.slots, 1):
+        pool = [e for e in exercises if _matches(e, slot) and e not in chosen]
+        if len(pool) < slot.count:
+            raise BankError(f"mock preset `{preset.name}` slot {n} has {len(pool)} exercises to draw from, "
+                            f"needs {slot.count}", fix="Widen the slot in exercises/presets.yaml.")
+        chosen.extend(rng.sample(pool, slot.count))
+    if preset.order == "easiest-first":  # by difficulty; equal difficulties keep the slots' order
+        chosen.sort(key=lambda e: DIFFICULTIES.index(e.difficulty))
+    return chosen
+
+
+# ---- the session ---------------------------------------------------------------------------------------
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class MockSessions:
+    """Mock sessions on top of a Practice (bank, store, workspace, clock)."""
+
+    def __init__(self, practice):
+        self.p = practice
+
+    def presets(self) -> tuple[str, dict[str, Preset]]:
+        return load_presets(self.p.bank.root)
+
+    def start(self, preset_name: str | None = None, ids: list[str] | None = None, minutes: float | None = None,
+              seed: int | None = None) -> SessionReport:
+        now = self.p.clock()
+        running = self.p.store.open_session()
+        if running is not None:
+            if now < running.deadline:
+                raise UsageError(f"mock session {running.id} is still running",
+                                 fix="Finish it first with `practice mock finish`.")
+            self.finish()
+        seed = int(now * 1000) % 2**31 if seed is None else seed
+        if ids:
+            exercises = [self.p.bank.get(i) for i in ids]
+            if len({e.id for e in exercises}) != len(exercises):
+                raise UsageError("an exercise is listed twice in --ids", fix="List each id once.")
+            name, total = "custom", minutes or sum(e.minutes for e in exercises)
+        else:
+            default, presets = self.presets()
+            name = preset_name or default
+            if name not in presets:
+                raise UsageError(f"no mock preset `{name}`", fix=f"Choose one of: {', '.join(presets)}.")
+            exercises = draw(presets[name], self.p.bank.all(), seed)
+            total = minutes or presets[name].minutes
+        if total <= 0:
+            raise UsageError("--minutes must be positive", fix="Give e.g. --minutes 70 or --minutes 0.5.")
+        session = self.p.store.create_session(name, json.dumps([e.id for e in exercises]), seed, now, now + total * 60)
+        folder = self.p.locations.workspace / f"mock-{session.id}"
+        for exercise in exercises:
+            path = folder / exercise.id / exercise.stub
+            create_from_stub(path, exercise)
+            self.p.store.start_attempt(exercise.id, str(path), exercise.time_limit_s, now, session.id)
+        return self.report(session)
+
+    def current(self) -> Session:
+        session = self.p.store.open_session()
+        if session is None:
+            raise NoAttempt("no mock session is running", fix="Start one with `practice mock start`.")
+        return session
+
+    # ---- deadline rules ------------------------------------------------------------------------------
+
+    def snapshot(self) -> None:
+        """Keep each task file's newly saved version, so its state at the deadline is known later."""
+        session = self.p.store.open_session()
+        now = self.p.clock()
+        if session is None or now > session.deadline:
+            return
+        for attempt in self.p.store.session_attempts(session.id):
+            path = Path(attempt.file)
+            try:
+                mtime = path.stat().st_mtime
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            self.p.store.add_snapshot(attempt.id, now, mtime, sha(text), text)
+
+    def deadline_version(self, attempt: Attempt, deadline: float) -> str | None:
+        """The file as saved at the deadline: the file itself if untouched since, else the last snapshot."""
+        path = Path(attempt.file)
+        try:
+            if path.stat().st_mtime <= deadline:
+                return path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            pass
+        earlier = [s for s in self.p.store.snapshots(attempt.id) if s.mtime <= deadline]
+        return earlier[-1].source if earlier else None
+
+    def settle(self) -> list[str]:
+        """After the deadline of the running session, grade work saved but not submitted; return ids graded."""
+        session = self.p.store.open_session()
+        if session is None or session.settled or self.p.clock() < session.deadline:
+            return []
+        return self._settle(session)
+
+    def _settle(self, session: Session) -> list[str]:
+        graded = []
+        for attempt in self.p.store.session_attempts(session.id):
+            exercise = self.p.bank.get(attempt.exercise)
+            text = self.deadline_version(attempt, session.deadline)
+            if text is None or text == exercise.stub_path.read_text(encoding="utf-8"):
+                continue
+            counted = [s for s in self.p.store.submissions(attempt_id=attempt.id) if s.counted]
+            if counted and counted[-1].source == text:
+                continue
+            with tempfile.TemporaryDirectory(prefix="practice-deadline-") as tmp:
+                copy = Path(tmp) / Path(attempt.file).name
+                copy.write_text(text, encoding="utf-8")
+                self.p.grade_and_record(exercise, attempt, copy, now=session.deadline, counted=True,
+                                        automatic=True, record_file=attempt.file)
+            graded.append(exercise.id)
+        self.p.store.mark_settled(session.id)
+        return graded
+
+    # ---- reports ------------------------------------------------------------------------------------
+
+    def status(self) -> SessionReport:
+        self.snapshot()
+        graded = self.settle()
+        return self.report(self.current(), graded)
+
+    def finish(self) -> SessionReport:
+        """End the running session (early, if time is left: the deadline becomes now) and report."""
+        session = self.current()
+        now = self.p.clock()
+        if now < session.deadline:
+            self.snapshot()
+            self.p.store.move_deadline(session.id, now)
+            session = self.p.store.session(session.id)
+        graded = [] if session.settled else self._settle(session)
+        self.p.store.end_session(session.id, now)
+        for attempt in self.p.store.session_attempts(session.id):
+            if attempt.state == "open":
+                self.p.store.close_attempt(attempt.id, None)
+        return self.report(self.p.store.session(session.id), graded, with_previous=True)
+
+    def task_reports(self, session: Session) -> list[TaskReport]:
+        tasks = []
+        for attempt in self.p.store.session_attempts(session.id):
+            subs: list[Submission] = self.p.store.submissions(attempt_id=attempt.id)
+            counted = [s for s in subs if s.counted]
+            last = counted[-1] if counted else None
+            tasks.append(TaskReport(
+                exercise=attempt.exercise, title=self.p.bank.get(attempt.exercise).title,
+                score=(last.score or 0.0) if last else 0.0, submissions=len(subs),
+                late=sum(1 for s in subs if not s.counted), counted_at=last.submitted_at if last else None,
+                time_spent_s=(last.submitted_at - session.started_at) if last else None,
+                hints=attempt.hints_used, file=attempt.file))
+        return tasks
+
+    def report(self, session: Session, graded: list[str] | None = None, with_previous: bool = False) -> SessionReport:
+        previous = []
+        if with_previous:
+            for other in self.p.store.sessions():
+                if other.id != session.id and other.finished_at is not None:
+                    tasks = self.task_reports(other)
+                    previous.append((other, round(sum(t.score for t in tasks) / len(tasks), 1) if tasks else 0.0))
+        return SessionReport(session, self.task_reports(session), self.p.clock(), previous, graded or [])
