@@ -109,10 +109,21 @@ def show(exercise_id: str = IdArg):
 
 @command("start")
 def start(exercise_id: str = IdArg,
-          restart: bool = typer.Option(False, "--restart", help="Move your file aside and start over.")):
-    """Write the stub into your workspace and start the clock (resumes if already started)."""
-    info = practice().start(exercise_id, restart=restart)
-    render.render_start(render.make_console(), info)
+          restart: bool = typer.Option(False, "--restart", help="Move your file aside and start over."),
+          no_live: bool = typer.Option(False, "--no-live", help="Print and return instead of the live view.")):
+    """Write the stub into your workspace and start the clock (resumes if already started).
+
+    In a terminal it stays open as a live view: the countdown, your visible examples rerun on every save,
+    and keys to run, submit, get a hint or quit. Elsewhere (or with --no-live) it returns at once.
+    """
+    from runner.live import LiveView, live_possible
+
+    p = practice()
+    info = p.start(exercise_id, restart=restart)
+    console = render.make_console()
+    render.render_start(console, info)
+    if not no_live and live_possible():
+        LiveView(p, info, console).run()
 
 
 @command("run")
@@ -154,6 +165,27 @@ def history(exercise_id: str | None = typer.Argument(None, help="Only this exerc
         typer.echo(json.dumps([{k: getattr(s, k) for k in keep} for s in rows]))
         return
     render.render_history(render.make_console(), rows)
+
+
+@command("versions")
+def versions(exercise_id: str = IdArg,
+             show: int | None = typer.Option(None, "--show", help="Print saved version N."),
+             restore: int | None = typer.Option(None, "--restore", help="Put version N back (your file is "
+                                                "moved aside first).")):
+    """List the saved versions of your file (every save the live view saw), show or restore one."""
+    p = practice()
+    if restore is not None:
+        path, moved = p.restore(exercise_id, restore)
+        render.make_console().print(f"Restored version {restore} into {path}" + (f"; previous file kept as {moved}"
+                                                                                  if moved else ""), soft_wrap=True)
+        return
+    exercise, attempt, snapshots = p.versions(exercise_id)
+    if show is not None:
+        if not 1 <= show <= len(snapshots):
+            raise UsageError(f"{exercise.id} has no saved version {show}", fix=f"Choose 1–{len(snapshots)}.")
+        typer.echo(snapshots[show - 1].source, nl=False)
+        return
+    render.render_versions(render.make_console(), exercise, attempt, snapshots)
 
 
 @command("hint")

@@ -14,7 +14,7 @@ from runner.bank import Bank, Exercise
 from runner.config import Locations, resolve_locations
 from runner.errors import NoAttempt, UsageError, WorkspaceError
 from runner.results import GradeResult, RunResult
-from runner.store import Attempt, Store, Submission
+from runner.store import Attempt, Snapshot, Store, Submission
 from runner.workspace import create_from_stub, learner_file, move_aside, read_source
 
 
@@ -77,6 +77,7 @@ class Practice:
 
     locations: Locations = field(default_factory=resolve_locations)
     clock: Callable[[], float] = time.time
+    grader: Callable[[Exercise, Path], GradeResult] | None = None  # default: a fresh worker per submission
 
     @cached_property
     def bank(self) -> Bank:
@@ -194,7 +195,7 @@ class Practice:
         submission_id = self.store.begin_submission(
             exercise.id, attempt.id if attempt else None, record_file or str(path), source, elapsed, now,
             attempt.session_id if attempt else None, counted, automatic)
-        result = grade_file(exercise, path)
+        result = (self.grader or grade_file)(exercise, path)
         result = dataclasses.replace(result, elapsed_s=elapsed, time_limit_s=exercise.time_limit_s,
                                      hints_used=attempt.hints_used if attempt else 0, counted=counted)
         self.store.finish_submission(submission_id, result.status.value, result.score, result.points,
@@ -240,6 +241,25 @@ class Practice:
         exercise = self.bank.get(active.exercise) if active else None
         opened = [a for a in self.store.attempts() if a.state == "open"]
         return StatusInfo(active, exercise, self.clock(), opened, self.store.best_scores())
+
+    def versions(self, exercise_id: str) -> tuple[Exercise, Attempt, list[Snapshot]]:
+        """Every saved version of the exercise's open attempt (from the live view and session commands)."""
+        exercise = self.bank.get(exercise_id)
+        attempt = self.store.open_attempt(exercise.id)
+        if attempt is None:
+            raise NoAttempt(f"no open attempt at {exercise.id}", fix=f"Run `practice start {exercise.id}` first.")
+        return exercise, attempt, self.store.snapshots(attempt.id)
+
+    def restore(self, exercise_id: str, number: int) -> tuple[Path, Path | None]:
+        """Put saved version `number` back in the learner's file; the current file is moved aside, not lost."""
+        exercise, attempt, snapshots = self.versions(exercise_id)
+        if not 1 <= number <= len(snapshots):
+            raise UsageError(f"{exercise.id} has no saved version {number}",
+                             fix=f"Choose 1–{len(snapshots)}; see `practice versions {exercise.id}`.")
+        path = Path(attempt.file)
+        moved = move_aside(path, self.clock()) if path.exists() else None
+        path.write_text(snapshots[number - 1].source, encoding="utf-8")
+        return path, moved
 
     def history(self, exercise_id: str | None = None) -> list[Submission]:
         exercise = self.bank.resolve_id(exercise_id) if exercise_id else None

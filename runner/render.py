@@ -268,3 +268,18 @@ def export_session(report, path) -> None:
         console.save_svg(str(path), title=f"practice · mock session {report.session.id}")
     else:
         console.save_html(str(path))
+
+
+def render_versions(console: Console, exercise, attempt, snapshots) -> None:
+    if not snapshots:
+        console.print(f"No saved versions of {exercise.id} yet: the live view of `practice start` keeps one per save.")
+        return
+    table = Table(title=f"Saved versions · {exercise.id}", title_justify="left")
+    for name in ("#", "Saved", "Into the attempt", "Lines"):
+        table.add_column(name, justify="right" if name != "Saved" else "left")
+    for i, snap in enumerate(snapshots, 1):
+        saved = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(snap.mtime))
+        table.add_row(str(i), saved, clock(snap.mtime - attempt.started_at), str(snap.source.count("\n")))
+    console.print(table)
+    console.print(f"Show one: practice versions {exercise.id} --show N    "
+                  f"Restore: practice versions {exercise.id} --restore N")
