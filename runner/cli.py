@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -157,14 +158,27 @@ def status():
 @command("history")
 def history(exercise_id: str | None = typer.Argument(None, help="Only this exercise.", show_default=False),
             as_json: bool = JsonOpt):
-    """List your submissions."""
-    rows = practice().history(exercise_id)
+    """Each exercise's attempts, best score and time to solve, then every submission."""
+    summary, rows = practice().history(exercise_id)
     if as_json:
         keep = ("id", "exercise", "attempt_id", "file", "submitted_at", "elapsed_s", "state", "score", "points",
-                "max_points", "error", "counted", "automatic")
-        typer.echo(json.dumps([{k: getattr(s, k) for k in keep} for s in rows]))
+                "max_points", "error", "session_id", "counted", "automatic")
+        typer.echo(json.dumps({"exercises": [dataclasses.asdict(e) for e in summary],
+                               "submissions": [{k: getattr(s, k) for k in keep} for s in rows]}))
         return
-    render.render_history(render.make_console(), rows)
+    render.render_history(render.make_console(), summary, rows)
+
+
+@command("stats")
+def stats(as_json: bool = JsonOpt):
+    """Your progress by topic, with a chart of your scores over time."""
+    topics, graded = practice().stats()
+    if as_json:
+        typer.echo(json.dumps({"topics": [dataclasses.asdict(t) for t in topics],
+                               "scores": [{"submitted_at": s.submitted_at, "exercise": s.exercise, "score": s.score}
+                                          for s in graded]}))
+        return
+    render.render_stats(render.make_console(), topics, graded)
 
 
 @command("versions")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from runner.bank import Bank, Exercise
 from runner.config import Locations, resolve_locations
-from runner.errors import NoAttempt, UsageError, WorkspaceError
+from runner.errors import NoAttempt, PracticeError, UsageError, WorkspaceError
 from runner.results import GradeResult, RunResult
 from runner.store import Attempt, Snapshot, Store, Submission
 from runner.workspace import create_from_stub, learner_file, move_aside, read_source
@@ -61,6 +61,26 @@ class StatusInfo:
     now: float
     open_attempts: list[Attempt] = field(default_factory=list)
     best: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExerciseHistory:
+    exercise: str
+    title: str
+    topic: str
+    attempts: int
+    submissions: int
+    best: float | None
+    time_to_solve_s: float | None  # time used at the first submission scoring 100
+
+
+@dataclass(frozen=True)
+class TopicStats:
+    topic: str
+    exercises: int
+    attempted: int
+    solved: int
+    mean_best: float
 
 
 @dataclass(frozen=True)
@@ -261,6 +281,35 @@ class Practice:
         path.write_text(snapshots[number - 1].source, encoding="utf-8")
         return path, moved
 
-    def history(self, exercise_id: str | None = None) -> list[Submission]:
-        exercise = self.bank.resolve_id(exercise_id) if exercise_id else None
-        return self.store.submissions(exercise=exercise)
+    def history(self, exercise_id: str | None = None) -> tuple[list[ExerciseHistory], list[Submission]]:
+        """Per exercise (attempts, best score, time to solve), and every submission."""
+        only = self.bank.resolve_id(exercise_id) if exercise_id else None
+        submissions = self.store.submissions(exercise=only)
+        attempts = self.store.attempts(only)
+        summary = []
+        for ex_id in dict.fromkeys([a.exercise for a in attempts] + [s.exercise for s in submissions]):
+            subs = [s for s in submissions if s.exercise == ex_id]
+            graded = [s.score for s in subs if s.score is not None]
+            solved = next((s for s in subs if (s.score or 0) >= 100), None)
+            try:
+                exercise = self.bank.get(ex_id)
+                title, topic = exercise.title, exercise.topic
+            except PracticeError:
+                title, topic = "(no longer in the bank)", ""
+            summary.append(ExerciseHistory(ex_id, title, topic, sum(a.exercise == ex_id for a in attempts), len(subs),
+                                           max(graded) if graded else None, solved.elapsed_s if solved else None))
+        return summary, submissions
+
+    def stats(self) -> tuple[list[TopicStats], list[Submission]]:
+        """Progress by topic, and the graded submissions in time order (for the chart)."""
+        best = self.store.best_scores()
+        topics: dict[str, list] = {}
+        for exercise in self.bank.all():
+            topics.setdefault(exercise.topic, []).append(exercise)
+        rows = []
+        for topic, exercises in sorted(topics.items()):
+            scores = [best[e.id][0] for e in exercises if e.id in best]
+            rows.append(TopicStats(topic, len(exercises), len(scores), sum(1 for v in scores if v >= 100),
+                                   round(sum(scores) / len(exercises), 1)))
+        graded = [s for s in self.store.submissions() if s.score is not None]
+        return rows, graded

@@ -175,9 +175,18 @@ def render_status(console: Console, info) -> None:
         console.print("Also open: " + ", ".join(f"{o.exercise} ({clock(o.remaining(info.now))} left)" for o in others))
 
 
-def render_history(console: Console, submissions) -> None:
+def render_history(console: Console, summary, submissions) -> None:
+    if not submissions and not summary:
+        console.print("No attempts yet. Start one with `practice start ID`.")
+        return
+    table = Table(title="By exercise", title_justify="left")
+    for name in ("Exercise", "Title", "Attempts", "Submissions", "Best", "Time to solve"):
+        table.add_column(name, justify="right" if name in ("Attempts", "Submissions", "Best") else "left")
+    for e in summary:
+        best = "–" if e.best is None else f"{e.best:g}"
+        table.add_row(e.exercise, e.title, str(e.attempts), str(e.submissions), best, clock(e.time_to_solve_s))
+    console.print(table)
     if not submissions:
-        console.print("No submissions yet.")
         return
     table = Table(title="Submissions", title_justify="left")
     for name in ("#", "When", "Exercise", "Score", "Time used", "State"):
@@ -188,6 +197,28 @@ def render_history(console: Console, submissions) -> None:
         state = s.state + ("" if s.counted else " (late)") + (" (auto)" if s.automatic else "")
         table.add_row(str(s.id), when, s.exercise, score, clock(s.elapsed_s), state)
     console.print(table)
+
+
+def render_stats(console: Console, topics, graded) -> None:
+    from runner.plots import line_chart
+    from runner.results import PlotData
+
+    table = Table(title="Progress by topic", title_justify="left")
+    for name in ("Topic", "Exercises", "Attempted", "Solved", "Mean best"):
+        table.add_column(name, justify="left" if name == "Topic" else "right")
+    for t in topics:
+        table.add_row(t.topic, str(t.exercises), str(t.attempted), str(t.solved), f"{t.mean_best:g}")
+    console.print(table)
+    if len(graded) < 2:
+        console.print("Submit a few more times to see your scores over time.")
+        return
+    scores = [s.score for s in graded]
+    running = [max(scores[: i + 1]) for i in range(len(scores))]
+    plot = PlotData(title="Scores over time", kind="line", xlabel="submission", ylabel="score",
+                    x=tuple(float(i) for i in range(1, len(scores) + 1)),
+                    series={"score": tuple(scores), "best so far": tuple(running)})
+    console.print(Text(plot.title, style="bold"))
+    console.print(line_chart(plot, width=min(60, max(20, len(scores) * 3)), height=8))
 
 
 def render_hint(console: Console, hint) -> None:

@@ -141,8 +141,15 @@ def test_history_keeps_every_submission_and_source(env, fixture_bank):
     invoke("submit", "D1", "--json")
     learner_file(env).write_text((fixture_bank / "solutions/D1/reference.py").read_text())
     invoke("submit", "D1", "--json")
-    rows = json.loads(invoke("history", "--json").stdout)
-    assert [r["score"] for r in rows] == [0, 100]
+    data = json.loads(invoke("history", "--json").stdout)
+    assert [r["score"] for r in data["submissions"]] == [0, 100]
+    assert data["exercises"][0]["exercise"] == "D1" and data["exercises"][0]["best"] == 100
+    assert data["exercises"][0]["attempts"] == 1 and data["exercises"][0]["time_to_solve_s"] is not None
+    shown = invoke("history")
+    assert "By exercise" in shown.stdout and "Submissions" in shown.stdout
+    stats = invoke("stats")
+    assert stats.exit_code == 0 and "warmup" in stats.stdout and "Scores over time" in stats.stdout
+    assert json.loads(invoke("stats", "--json").stdout)["topics"][1]["solved"] == 1
     from runner.store import Store
 
     sources = [s.source for s in Store(env / "home" / "practice.db").submissions()]

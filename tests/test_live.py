@@ -53,6 +53,6 @@ def test_live_view_reruns_examples_on_save_and_takes_keys(practice_env, fixture_
     assert "return x * 2" in path.read_text()
     assert any(p.read_text() == "def double(x)\n" for p in path.parent.glob("double.*.old.py"))
     history = json.loads(runner.invoke(app, ["history", "--json"]).stdout)
-    assert [h["score"] for h in history] == [100]
+    assert [h["score"] for h in history["submissions"]] == [100]
     resumed = runner.invoke(app, ["start", "D1"])
     assert "Resumed" in resumed.stdout
