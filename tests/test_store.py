@@ -30,22 +30,29 @@ def test_submission_is_kept_before_grading(tmp_path):
     assert store.best_scores() == {"1A": (50.0, 1)}
 
 
-def _write_many(path, n):
+def _write_many(path, n, tag, done):
     store = Store(path)
     for i in range(n):
-        sid = store.begin_submission("1A", None, "/f.py", f"# {i}", None)
+        sid = store.begin_submission("1A", None, "/f.py", f"{tag} {i}", None)
         store.finish_submission(sid, "graded", float(i), 1.0, 1.0, None, "{}")
+    store.close()
+    done.put((tag, n))
 
 
 def test_concurrent_writers_do_not_corrupt(tmp_path):
     path = tmp_path / "db.sqlite"
-    Store(path)
+    Store(path).close()
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_write_many, args=(path, 40)) for _ in range(4)]
+    done = ctx.Queue()
+    procs = [ctx.Process(target=_write_many, args=(path, 40, tag, done)) for tag in range(4)]
     for p in procs:
         p.start()
+    reports = sorted(done.get(timeout=120) for _ in procs)
     for p in procs:
-        p.join(60)
+        p.join(120)
+    assert reports == [(tag, 40) for tag in range(4)]
     assert all(p.exitcode == 0 for p in procs)
     rows = Store(path).submissions()
-    assert len(rows) == 160 and all(r.state == "graded" for r in rows)
+    counts = {tag: sum(r.source.startswith(f"{tag} ") for r in rows) for tag in range(4)}
+    assert counts == {0: 40, 1: 40, 2: 40, 3: 40}
+    assert all(r.state == "graded" for r in rows)

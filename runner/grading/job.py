@@ -9,17 +9,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from runner.bank import Bank, Exercise
-from runner.grading.plugin import GradingPlugin, LearnerHost, classify
+from runner.grading.plugin import LearnerHost, classify
 from runner.sandbox.child import ChildSpec
 from runner.sandbox.guard import build_forbidden
 from runner.sandbox.proxy import ImportFailed, SandboxFailure
 
-PYTEST_ARGS = ["-q", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
-               "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise",
-               "-p", "no:warnings", "-W", "ignore"]
+PYTEST_ARGS = ["-q", "-s", "--assert=plain", "--import-mode=importlib", "-W", "ignore",
+               *[arg for name in ("cacheprovider", "doctest", "junitxml", "pastebin", "stepwise", "warnings",
+                                  "unraisableexception", "threadexception", "logging", "faulthandler")
+                 for arg in ("-p", f"no:{name}")]]
 
 
 def child_spec(exercise: Exercise, submission: Path, support_dirs: tuple[str, ...]) -> ChildSpec:
@@ -47,43 +47,41 @@ def describe_import_failure(error: dict) -> str:
     return f"your file could not be imported: {kind}{where}: {message}".rstrip(": ")
 
 
-def run_job(job: dict, emit) -> None:
-    """Run one job and emit its events; never raises for problems in learner code."""
-    bank = Bank(Path(job["bank"]))
-    exercise = bank.get(job["exercise"])
-    submission = Path(job["submission"]).resolve()
-    support = (str(bank.support_dir),) if bank.support_dir.is_dir() else ()
-    deadline = time.monotonic() + exercise.limits.run_seconds
-    host = LearnerHost(child_spec(exercise, submission, support), exercise.limits, deadline)
+def pytest_args(exercise: Exercise) -> list[str]:
+    """Arguments for one pytest session over an exercise's hidden tests."""
+    return [str(exercise.tests_dir), "--rootdir", str(exercise.tests_dir), "-c", os.devnull, *PYTEST_ARGS]
+
+
+def open_submission(exercise: Exercise, submission: Path, deadline: float, emit) -> LearnerHost | None:
+    """Start the learner process for a submission; emit `done` with the reason and return None if it cannot run."""
+    bank_support = exercise.root / "exercises" / "_support"
+    support = (str(bank_support),) if bank_support.is_dir() else ()
+    host = LearnerHost(child_spec(exercise, submission.resolve(), support), exercise.limits, deadline)
     try:
         process = host.start()
     except ImportFailed as exc:
         emit({"event": "done", "status": "error", "error": describe_import_failure(exc.error),
               "output": host.close()})
-        return
+        return None
     except SandboxFailure as exc:
         emit({"event": "done", "status": "error", "error": f"importing your file failed: {exc}",
               "output": host.close()})
-        return
+        return None
     missing = [f for f in exercise.functions if f not in process.functions]
     if missing:
         names = ", ".join(f"`{m}`" for m in missing)
         emit({"event": "done", "status": "error", "output": host.close(),
               "error": f"your file defines no function {names}; keep the names and signatures from the stub"})
-        return
-    if job.get("kind") == "examples":
+        return None
+    return host
+
+
+def run_examples_job(job: dict, emit) -> None:
+    """Run the visible examples and plots of one submission and emit the results."""
+    exercise = Bank(Path(job["bank"])).get(job["exercise"])
+    host = open_submission(exercise, Path(job["submission"]), time.monotonic() + exercise.limits.run_seconds, emit)
+    if host is not None:
         _run_examples(exercise, host, emit)
-        return
-    plugin = GradingPlugin(host, emit, deadline)
-    args = [str(exercise.tests_dir), "--rootdir", str(exercise.tests_dir), "-c", os.devnull, *PYTEST_ARGS]
-    code = pytest.main(args, plugins=[plugin])
-    output = host.close()
-    if not plugin.meta:
-        emit({"event": "done", "status": "error", "output": output,
-              "error": f"the hidden tests of {exercise.id} could not be collected (pytest exit {int(code)}); "
-                       "this is a bank problem: run `practice validate`"})
-        return
-    emit({"event": "done", "status": "graded", "error": None, "output": output})
 
 
 # ---- visible examples and plots ----------------------------------------------------------------------

@@ -116,12 +116,28 @@ def classify(exc: BaseException) -> tuple[str, str]:
 
 
 class GradingPlugin:
-    """Registered with pytest.main(plugins=[...]) by the grading job."""
+    """Registered with pytest.main(plugins=[...]) by a worker, once per exercise.
 
-    def __init__(self, host: LearnerHost, emit, deadline: float):
-        self.host, self.emit, self.deadline = host, emit, deadline
+    Collection happens once. `serve` (the worker's) then takes over the test loop: it forks a process per
+    submission, which calls `begin_job` and lets pytest's own loop run the collected items against that
+    submission; each test's result is emitted as soon as it is known.
+    """
+
+    def __init__(self, serve):
+        self.serve = serve
+        self.host: LearnerHost | None = None
+        self.emit = None
+        self.deadline = float("inf")
+        self.in_job = False
         self.verdicts: dict[str, tuple[str, str]] = {}
         self.meta: dict[str, dict] = {}
+
+    def begin_job(self, host: LearnerHost, emit, deadline: float, session, reverse: bool = False) -> None:
+        """In the forked job process: grade this submission with the collected items."""
+        self.host, self.emit, self.deadline, self.in_job = host, emit, deadline, True
+        if reverse:
+            session.items.reverse()
+        emit({"event": "collected", "tests": [self.meta[item.nodeid] for item in session.items]})
 
     @pytest.fixture
     def solution(self):
@@ -131,16 +147,17 @@ class GradingPlugin:
         config.addinivalue_line("markers", "points(n): how many points a hidden check is worth")
 
     def pytest_collection_modifyitems(self, session, config, items):
-        tests = []
         for item in items:
             marker = item.get_closest_marker("points")
             points = float(marker.args[0]) if marker and marker.args else 1.0
             doc = getattr(getattr(item, "function", None), "__doc__", None)
-            meta = {"name": item.name, "description": _first_line(doc) or item.name.replace("_", " "),
-                    "max_points": points}
-            self.meta[item.nodeid] = meta
-            tests.append(meta)
-        self.emit({"event": "collected", "tests": tests})
+            self.meta[item.nodeid] = {"name": item.name, "description": _first_line(doc) or item.name.replace("_", " "),
+                                      "max_points": points}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        collected = bool(session.items) and not session.testsfailed
+        return self.serve(self, session, collected)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item, nextitem):
@@ -159,9 +176,28 @@ class GradingPlugin:
             self.verdicts.setdefault(item.nodeid, ("passed", ""))
 
     def pytest_runtest_logreport(self, report):
-        if report.when != "teardown" or report.nodeid not in self.meta:
+        if not self.in_job or report.when != "teardown" or report.nodeid not in self.meta:
             return
         outcome, message = self.verdicts.get(report.nodeid, ("error", "the check did not run"))
         meta = self.meta[report.nodeid]
         points = meta["max_points"] if outcome == "passed" else 0.0
         self.emit({"event": "test", **meta, "outcome": outcome, "points": points, "message": message})
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        if self.in_job:  # the forked job process ends here, after the items' teardown
+            output = self.host.close()
+            self.emit({"event": "done", "status": "graded", "error": None, "output": output})
+            finish_job_process(0)
+
+
+def finish_job_process(code: int) -> None:
+    """End a forked job process at once, with everything it spawned."""
+    import os
+
+    from runner.sandbox.reaper import kill_descendants
+
+    try:
+        kill_descendants()
+    finally:
+        os._exit(code)

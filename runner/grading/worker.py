@@ -1,28 +1,31 @@
-"""A warm grading worker: numpy and pytest imported once, one forked process per job.
+"""A warm grading worker: numpy and pytest imported once, hidden tests collected once per exercise.
 
     python -m runner.grading.worker RESULTS_FD
 
-Reads one JSON job per line on stdin and writes JSON events, one per line, to RESULTS_FD. Each job runs in a
-forked process (its own process group) that is killed, with everything it spawned, at the job's deadline.
-Every job ends with an `end` event, whatever happened to it.
+Reads one JSON job per line on stdin and writes JSON events, one per line, to RESULTS_FD. For consecutive
+grading jobs of the same exercise it runs one pytest session: collection happens once, then each job runs in a
+process forked from that collected state (its own process group), so every submission is graded from the same
+starting point, and the fork is killed with everything it spawned at the job's deadline. Every job ends with an
+`end` event, whatever happened to it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import select
 import sys
 import time
 import traceback
+from pathlib import Path
 
 # Warm imports: everything a job needs, paid once per worker instead of once per submission.
 import numpy  # noqa: F401
-import pytest  # noqa: F401
+import pytest
 
 from runner.bank import Bank
-from runner.grading.job import run_job
-from runner.sandbox.reaper import become_subreaper, kill_descendants, kill_tree
+from runner.grading.job import open_submission, pytest_args, run_examples_job
+from runner.grading.plugin import GradingPlugin, finish_job_process
+from runner.sandbox.reaper import become_subreaper, kill_descendants, kill_tree, wait_exit
 from runner.sandbox.wire import write_all
 
 DEADLINE_GRACE_S = 2.0
@@ -38,77 +41,132 @@ class Emitter:
         write_all(self.fd, (json.dumps({"job": self.job_id, **event}) + "\n").encode())
 
 
-def _job_seconds(job: dict) -> float:
+class JobReader:
+    """Jobs from a descriptor, one JSON object per line (read unbuffered, so forks never share a buffer)."""
+
+    def __init__(self, fd: int = 0):
+        self.fd, self.buffer, self.pushed = fd, b"", []
+
+    def next(self) -> dict | None:
+        if self.pushed:
+            return self.pushed.pop()
+        while b"\n" not in self.buffer:
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line) if line.strip() else self.next()
+
+    def push_back(self, job: dict) -> None:
+        self.pushed.append(job)
+
+
+def _report_crash(emit, exc: BaseException) -> None:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" ({last[0].filename}:{last[0].lineno})" if last else ""
     try:
-        return Bank(job["bank"]).get(job["exercise"]).limits.run_seconds
-    except Exception:  # noqa: BLE001 - a broken bank is reported by the job itself
-        return 30.0
+        emit({"event": "done", "status": "error", "error": f"the grader failed: {type(exc).__name__}: {exc}{where}"})
+    except BaseException:  # noqa: BLE001
+        pass
 
 
-def _wait(pid: int, seconds: float) -> tuple[bool, int]:
-    """Wait for pid to exit; return (finished, exit code)."""
-    end = time.monotonic() + seconds
-    pidfd = None
-    if hasattr(os, "pidfd_open"):
-        try:
-            pidfd = os.pidfd_open(pid)
-        except OSError:
-            pidfd = None
-    try:
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return True, os.waitstatus_to_exitcode(status)
-            left = end - time.monotonic()
-            if left <= 0:
-                return False, -1
-            if pidfd is not None:
-                select.select([pidfd], [], [], left)
-            else:
-                time.sleep(min(left, 0.005))
-    finally:
-        if pidfd is not None:
-            os.close(pidfd)
-
-
-def run_one(job: dict, results_fd: int) -> None:
-    emit = Emitter(results_fd, job.get("id"))
-    seconds = _job_seconds(job) + DEADLINE_GRACE_S
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            os.setpgid(0, 0)
-            become_subreaper()
-            run_job(job, emit)
-        except BaseException as exc:  # noqa: BLE001 - report, never hang
-            code = 1
-            last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-            where = f" ({last[0].filename}:{last[0].lineno})" if last else ""
-            try:
-                emit({"event": "done", "status": "error",
-                      "error": f"the grader failed: {type(exc).__name__}: {exc}{where}"})
-            except BaseException:  # noqa: BLE001
-                pass
-        finally:
-            try:
-                kill_descendants()
-            finally:
-                os._exit(code)
-    finished, code = _wait(pid, seconds)
+def supervise(pid: int, seconds: float, emit) -> None:
+    """In the worker: wait for a job's process until its deadline, then clean up and emit `end`."""
+    status: list[int] = []
+    finished = wait_exit(pid, seconds, status)
+    code = status[0] if finished else -1
     if not finished:
         kill_tree(pid, grace=0.05)
     kill_descendants()
     emit({"event": "end", "deadline": not finished, "exit": code})
 
 
+class ExerciseRun:
+    """Serve every consecutive grading job of one exercise from one collected pytest session."""
+
+    def __init__(self, first: dict, jobs: JobReader, results_fd: int):
+        self.first, self.jobs, self.results_fd = first, jobs, results_fd
+        self.exercise = Bank(first["bank"]).get(first["exercise"])
+        self.key = (first["bank"], self.exercise.id)
+
+    def _next(self) -> dict | None:
+        if self.first is not None:
+            job, self.first = self.first, None
+            return job
+        job = self.jobs.next()
+        if job is None:
+            return None
+        if job.get("kind", "grade") != "grade" or (job["bank"], job["exercise"]) != self.key:
+            self.jobs.push_back(job)
+            return None
+        return job
+
+    def serve(self, plugin: GradingPlugin, session, collected: bool):
+        """pytest_runtestloop: fork per job; the fork returns None so pytest's own loop runs the items."""
+        while (job := self._next()) is not None:
+            emit = Emitter(self.results_fd, job.get("id"))
+            if not collected:
+                emit({"event": "done", "status": "error",
+                      "error": f"the hidden tests of {self.exercise.id} could not be collected; this is a bank "
+                               "problem: run `practice validate`"})
+                emit({"event": "end", "deadline": False, "exit": 0})
+                continue
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.setpgid(0, 0)
+                    become_subreaper()
+                    deadline = time.monotonic() + self.exercise.limits.run_seconds
+                    host = open_submission(self.exercise, Path(job["submission"]), deadline, emit)
+                    if host is None:
+                        finish_job_process(0)
+                    plugin.begin_job(host, emit, deadline, session, reverse=bool(job.get("reverse")))
+                    return None
+                except BaseException as exc:  # noqa: BLE001 - report, never hang
+                    _report_crash(emit, exc)
+                    finish_job_process(1)
+            supervise(pid, self.exercise.limits.run_seconds + DEADLINE_GRACE_S, emit)
+        return True
+
+    def run(self) -> None:
+        pytest.main(pytest_args(self.exercise), plugins=[GradingPlugin(self.serve)])
+
+
+def run_examples(job: dict, results_fd: int) -> None:
+    emit = Emitter(results_fd, job.get("id"))
+    try:
+        seconds = Bank(job["bank"]).get(job["exercise"]).limits.run_seconds
+    except Exception:  # noqa: BLE001 - the job reports a broken bank itself
+        seconds = 30.0
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setpgid(0, 0)
+            become_subreaper()
+            run_examples_job(job, emit)
+            finish_job_process(0)
+        except BaseException as exc:  # noqa: BLE001
+            _report_crash(emit, exc)
+            finish_job_process(1)
+    supervise(pid, seconds + DEADLINE_GRACE_S, emit)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     results_fd = int(argv[0])
     become_subreaper()
-    for line in sys.stdin:
-        if line.strip():
-            run_one(json.loads(line), results_fd)
+    jobs = JobReader(0)
+    while (job := jobs.next()) is not None:
+        emit = Emitter(results_fd, job.get("id"))
+        try:
+            if job.get("kind") == "examples":
+                run_examples(job, results_fd)
+            else:
+                ExerciseRun(job, jobs, results_fd).run()
+        except Exception as exc:  # noqa: BLE001 - e.g. a broken bank: report it for this job, keep serving
+            _report_crash(emit, exc)
+            emit({"event": "end", "deadline": False, "exit": 1})
     return 0
 
 

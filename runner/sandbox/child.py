@@ -74,9 +74,10 @@ def _isolate(spec: ChildSpec, chan_r: int, chan_w: int, out_w: int) -> None:
             and (p.startswith(prefixes) or "site-packages" in p or "dist-packages" in p)]
     learner_dir = str(Path(spec.submission).resolve().parent)
     sys.path[:] = [learner_dir, *spec.support_dirs, *site]
-    for name in list(sys.modules):
-        origin = str(getattr(sys.modules[name], "__file__", "") or "")
-        if name.partition(".")[0] in PLATFORM_MODULES or (origin and _under(origin, protected)):
+    prefixes = tuple({os.path.join(d, "") for d in [*protected, *spec.protected_dirs]})
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None) or ""
+        if name.partition(".")[0] in PLATFORM_MODULES or (isinstance(origin, str) and origin.startswith(prefixes)):
             del sys.modules[name]
     sys.meta_path.insert(0, ImportGuard(spec.forbidden, list(spec.protected_dirs)))
     sys.path_importer_cache.clear()

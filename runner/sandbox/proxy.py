@@ -190,9 +190,10 @@ class LearnerProcess:
                 self._drain_output()
             if self._res in ready:
                 try:
-                    got = self._frames.pump(self._res)
-                    if got is not None:
-                        return wire.loads(*got)
+                    while True:  # drain what is there before waiting again
+                        got = self._frames.pump(self._res)
+                        if got is not None:
+                            return wire.loads(*got)
                 except BlockingIOError:
                     continue
                 except EOFError:
@@ -260,13 +261,14 @@ class LearnerProcess:
         if self.alive:
             self.captured_output()
             self.alive = False
+            asked = True
             try:
                 frame, _ = wire.dumps({"op": "exit"})
                 os.write(self._req, frame[0])
             except OSError:
-                pass
+                asked = False
             if self.pid is not None:
-                kill_tree(self.pid, grace=0.05)
+                kill_tree(self.pid, grace=0.05, asked=asked)
             for fd in (self._req, self._res, self._out):
                 try:
                     os.close(fd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import signal
 import sys
 import time
@@ -72,18 +73,45 @@ def reap_children() -> None:
             return
 
 
-def kill_tree(pid: int, grace: float = 0.05) -> None:
-    """SIGTERM pid's group, SIGKILL it after `grace` seconds, then kill every remaining descendant of ours."""
-    _signal(pid, signal.SIGTERM, group=True)
-    end = time.monotonic() + grace
-    while time.monotonic() < end:
+def wait_exit(pid: int, timeout: float, status: list | None = None) -> bool:
+    """Wait up to `timeout` seconds for our child `pid` to exit (and reap it); return whether it did.
+
+    The exit code is appended to `status` when given."""
+    end = time.monotonic() + timeout
+    pidfd = None
+    if hasattr(os, "pidfd_open"):
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            done = pid
-        if done:
-            break
-        time.sleep(0.005)
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            pidfd = None
+    try:
+        while True:
+            try:
+                done, code = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return True
+            if done:
+                if status is not None:
+                    status.append(os.waitstatus_to_exitcode(code))
+                return True
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            if pidfd is not None:
+                select.select([pidfd], [], [], left)
+            else:
+                time.sleep(min(left, 0.002))
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def kill_tree(pid: int, grace: float = 0.05, asked: bool = False) -> None:
+    """End pid's group: SIGTERM (unless it was `asked` to exit already), SIGKILL after `grace` seconds, then
+    kill every remaining descendant of ours."""
+    if not asked:
+        _signal(pid, signal.SIGTERM, group=True)
+    wait_exit(pid, grace)
     _signal(pid, signal.SIGKILL, group=True)
     _signal(pid, signal.SIGKILL, group=False)
     kill_descendants()

@@ -223,17 +223,23 @@ def read_frame(fd: int) -> tuple[bytes, memoryview]:
 
 
 def write_all(fd: int, parts, deadline: float | None = None) -> None:
-    """Write bytes (or a list of buffers), waiting at most until `deadline` on a non-blocking descriptor."""
-    for part in [parts] if isinstance(parts, (bytes, bytearray, memoryview)) else parts:
-        view = memoryview(part).cast("B") if memoryview(part).ndim != 1 else memoryview(part)
-        while view:
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError("write timed out")
-                select.select([], [fd], [], left)
-            try:
-                n = os.write(fd, view[: 1 << 22])
-            except BlockingIOError:
-                continue
-            view = view[n:]
+    """Write bytes (or a list of buffers); on a non-blocking descriptor wait at most until `deadline`."""
+    views = [memoryview(p).cast("B") for p in ([parts] if isinstance(parts, (bytes, bytearray, memoryview))
+                                               else parts)]
+    views = [v for v in views if len(v)]
+    while views:
+        try:
+            n = os.writev(fd, views[:64])
+        except BlockingIOError:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TimeoutError("write timed out") from None
+            select.select([], [fd], [], left)
+            continue
+        while n and views:
+            if n >= len(views[0]):
+                n -= len(views[0])
+                views.pop(0)
+            else:
+                views[0] = views[0][n:]
+                n = 0
