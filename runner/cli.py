@@ -20,6 +20,8 @@ app = typer.Typer(help="Timed NumPy practice for transformer math and interpreta
 STATE: dict = {"bank": None}
 mock_app = typer.Typer(help="Timed mock OA sessions: several tasks behind one countdown.", no_args_is_help=True)
 app.add_typer(mock_app, name="mock")
+export_app = typer.Typer(help="Export to the graders schools already use.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 IdArg = typer.Argument(..., help="Exercise id, e.g. 1A (any case).", show_default=False)
 OptionalId = typer.Argument(None, help="Exercise id; the active attempt when left out.", show_default=False)
@@ -270,6 +272,87 @@ def mock_finish(as_json: bool = JsonOpt,
     render.render_session(render.make_console(), report, final=True)
     if export is not None:
         render.make_console().print(f"Saved the report to {export}")
+
+
+@command("new")
+def new(exercise_id: str = typer.Argument(..., help="The new exercise's id, e.g. 5A.", show_default=False),
+        title: str | None = typer.Option(None, "--title", help="Its title."),
+        topic: str | None = typer.Option(None, "--topic", help="Its main topic.")):
+    """Scaffold an exercise in the bank (yaml, stub, hidden tests, reference, wrong/) that validates as is."""
+    from runner.scaffold import scaffold
+
+    p = practice(settle=False)
+    written = scaffold(p.locations.bank, exercise_id, title, topic)
+    render.render_scaffold(render.make_console(), p.locations.bank, exercise_id, written)
+
+
+@command("validate")
+def validate(exercise_ids: list[str] | None = typer.Argument(None, help="Ids to check; all when left out.",
+                                                             show_default=False),
+             jobs: int = typer.Option(2, "--jobs", "-j", help="Gradings in parallel.")):
+    """Prove exercises sound: schema, reference 100, stub 0, wrong solutions rejected, determinism, timing."""
+    from runner.validate import validate as run_validation
+
+    p = practice(settle=False)
+    console = render.make_console()
+    reports, orphans = run_validation(p.bank, exercise_ids or None, jobs,
+                                      on_report=lambda r: render.render_validation(console, r, p.bank.root))
+    render.render_orphans(console, orphans, p.bank.root)
+    failed = sum(not r.ok for r in reports) + bool(orphans)
+    console.print(f"{len(reports) - sum(not r.ok for r in reports)} of {len(reports)} exercises valid"
+                  + (f"; {len(orphans)} orphan files" if orphans else ""))
+    if failed:
+        raise typer.Exit(int(ExitStatus.ERROR))
+
+
+@command("grade")
+def grade(exercise_id: str = typer.Argument(..., help="Exercise id, or `merge` to join shard results.",
+                                            show_default=False),
+          paths: list[Path] = typer.Argument(..., help="Files, folders of files, or folders of student folders "
+                                                       "(with `merge`: JSON-lines result files).",
+                                             show_default=False),
+          jobs: int = typer.Option(2, "--jobs", "-j", help="Submissions graded in parallel."),
+          as_json: bool = typer.Option(False, "--json", help="One JSON line per submission on stdout."),
+          csv_file: Path | None = typer.Option(None, "--csv", help="Also write a CSV of scores.", dir_okay=False),
+          junit: Path | None = typer.Option(None, "--junit", help="Also write JUnit XML.", dir_okay=False),
+          shard_spec: str | None = typer.Option(None, "--shard", help="Grade only shard I of N (I/N), e.g. in a "
+                                                                      "CI matrix; join with `grade merge`.")):
+    """Grade many submissions with the hidden checks, in parallel (instructors)."""
+    from runner import batch
+
+    if exercise_id.lower() == "merge":
+        results = batch.read_json_lines(paths)
+        exercise_name = results[0]["exercise"] if results else "merge"
+    else:
+        exercise = practice(settle=False).bank.get(exercise_id)
+        entries = batch.collect(exercise, paths)
+        if shard_spec:
+            entries = batch.shard(entries, *batch.parse_shard(shard_spec))
+        graded = render.run_with_progress(lambda on_result: batch.grade_all(exercise, entries, jobs, on_result),
+                                          len(entries), echo_json=as_json)
+        results, exercise_name = [g.to_dict() for g in graded], exercise.id
+    if csv_file:
+        batch.write_csv(results, csv_file)
+    if junit:
+        batch.write_junit(results, junit, exercise_name)
+    if as_json and exercise_id.lower() == "merge":
+        for record in results:
+            typer.echo(json.dumps(record))
+    render.render_batch(render.make_console(stderr=as_json), results, batch.summary(results), table=not as_json)
+
+
+@command("gradescope", group=export_app)
+def export_gradescope(exercise_id: str = IdArg,
+                      output: Path = typer.Option(Path("autograder.zip"), "--output", "-o", dir_okay=False,
+                                                  help="Where to write the zip.")):
+    """Build a Gradescope autograder zip (setup.sh, run_autograder, hidden tests; no solutions)."""
+    from runner.gradescope import build_zip
+
+    p = practice(settle=False)
+    exercise = p.bank.get(exercise_id)
+    build_zip(p.bank, exercise, output)
+    render.make_console().print(f"Wrote {output}: upload it as the autograder of a Gradescope programming "
+                                f"assignment; students submit {exercise.stub}.", soft_wrap=True)
 
 
 def _save_plot(plots, path: Path | None) -> None:

@@ -314,3 +314,71 @@ def render_versions(console: Console, exercise, attempt, snapshots) -> None:
     console.print(table)
     console.print(f"Show one: practice versions {exercise.id} --show N    "
                   f"Restore: practice versions {exercise.id} --restore N")
+
+
+# ---- instructor tooling -------------------------------------------------------------------------------
+
+def render_scaffold(console: Console, root, exercise_id: str, written) -> None:
+    console.print(Text(f"Created exercise {exercise_id}:", style="bold"))
+    for path in written:
+        console.print(f"  {path.relative_to(root)}", soft_wrap=True)
+    console.print(f"It validates as scaffolded: `practice validate {exercise_id}`. Then make it yours: edit the "
+                  "prompt, stub, checks, reference and wrong solutions, and validate again (docs/AUTHORING.md).")
+
+
+def render_validation(console: Console, report, root) -> None:
+    if report.ok:
+        timing = "" if report.seconds is None else f" · {report.seconds:.1f} s of {report.run_seconds:g} s"
+        console.print(Text.assemble(("✓ ", "green"), (report.exercise_id, "bold"),
+                                    f"  reference {report.reference:g} · stub {report.stub:g} · "
+                                    f"{report.wrong_rejected}/{report.wrong_total} wrong rejected · "
+                                    f"deterministic{timing}"))
+        return
+    console.print(Text.assemble(("✗ ", "red"), (report.exercise_id, "bold")))
+    for problem in report.problems:
+        console.print(f"  {problem.line(root)}", soft_wrap=True, markup=False)
+
+
+def render_orphans(console: Console, orphans, root) -> None:
+    for problem in orphans:
+        console.print(Text.assemble(("✗ orphan ", "red"), problem.line(root)), soft_wrap=True)
+
+
+def run_with_progress(work, total: int, echo_json: bool):
+    """Run `work(on_result)`, with a progress bar on stderr in a terminal and JSON lines on stdout if asked."""
+    import json
+    import sys
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    err = make_console(stderr=True)
+    with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  disable=not err.is_terminal, transient=True) as progress:
+        task = progress.add_task("grading", total=total)
+
+        def on_result(graded) -> None:
+            if echo_json:
+                sys.stdout.write(json.dumps(graded.to_dict()) + "\n")
+                sys.stdout.flush()
+            progress.advance(task)
+
+        return work(on_result)
+
+
+def render_batch(console: Console, results: list[dict], summary: dict, table: bool = True) -> None:
+    if table:
+        t = Table(title="Submissions", title_justify="left")
+        for name in ("Student", "Score", "Passed", "Note"):
+            t.add_column(name, justify="right" if name in ("Score", "Passed") else "left")
+        for r in results:
+            t.add_row(r.get("student", r["file"]), f"{r['score']:g}", f"{r['passed']}/{r['total']}",
+                      (r["error"] or "")[:60])
+        console.print(t)
+    if not summary["submissions"]:
+        console.print("No submissions found.")
+        return
+    dist = "  ".join(f"{k}: {v}" for k, v in summary["distribution"].items())
+    console.print(Text.assemble(("Summary ", "bold"), f"{summary['submissions']} submissions, {summary['errors']} "
+                                f"could not be graded · mean {summary['mean']:g} · median {summary['median']:g} · "
+                                f"min {summary['min']:g} · max {summary['max']:g}"))
+    console.print(Text.assemble(("Scores ", "bold"), dist))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -27,9 +28,9 @@ WORKER_ENV = {
 
 
 class _Worker:
-    def __init__(self):
+    def __init__(self, env_overrides: dict | None = None):
         read_fd, write_fd = os.pipe()
-        env = {**os.environ, **WORKER_ENV}
+        env = {**os.environ, **WORKER_ENV, **(env_overrides or {})}
         debug = bool(os.environ.get("PRACTICE_DEBUG"))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runner.grading.worker", str(write_fd)],
@@ -87,8 +88,9 @@ class _Worker:
 class GraderPool:
     """N warm workers; grade submissions in parallel, results in submission order or as they finish."""
 
-    def __init__(self, jobs: int = 1):
+    def __init__(self, jobs: int = 1, env: dict | None = None):
         self.size = max(1, jobs)
+        self.env = env
         self.workers: list[_Worker] = []
         self._ids = itertools.count(1)
 
@@ -104,13 +106,13 @@ class GraderPool:
         self.workers = []
 
     def _spare(self) -> _Worker:
-        worker = _Worker()
+        worker = _Worker(self.env)
         self.workers.append(worker)
         return worker
 
-    def run(self, exercise: Exercise, submissions: Iterable[Path],
-            kind: str = "grade") -> Iterator[tuple[Path, object]]:
-        """Grade each submission; yield (path, result) as each finishes."""
+    def run(self, exercise: Exercise, submissions: Iterable[Path], kind: str = "grade",
+            reverse: bool = False) -> Iterator[tuple[Path, object]]:
+        """Grade each submission; yield (path, result) as each finishes. `reverse` runs the tests backwards."""
         pending = list(submissions)
         pending.reverse()
         while len(self.workers) < min(self.size, max(1, len(pending))):
@@ -121,7 +123,7 @@ class GraderPool:
             while pending and idle:
                 worker, path = idle.pop(), pending.pop()
                 job = {"id": next(self._ids), "kind": kind, "bank": str(exercise.root),
-                       "exercise": exercise.id, "submission": str(Path(path).resolve())}
+                       "exercise": exercise.id, "submission": str(Path(path).resolve()), "reverse": reverse}
                 worker.send(job, exercise)
                 busy[worker.fd] = (worker, path)
             ready, _, _ = select.select(list(busy), [], [], 0.5)
@@ -129,13 +131,13 @@ class GraderPool:
                 worker, path = busy[fd]
                 if worker.read_events():
                     del busy[fd]
-                    yield path, _assemble(exercise, worker.events, kind)
+                    yield path, _assemble(exercise, worker.events, kind, time.monotonic() - worker.started)
                     idle.append(self._replace_if_dead(worker))
             for fd, (worker, path) in list(busy.items()):
                 if fd not in ready and worker.overdue():
                     del busy[fd]
                     worker.events.append({"event": "end", "deadline": True, "exit": None, "lost": True})
-                    yield path, _assemble(exercise, worker.events, kind)
+                    yield path, _assemble(exercise, worker.events, kind, time.monotonic() - worker.started)
                     idle.append(self._replace(worker))
 
     def _replace_if_dead(self, worker: _Worker) -> _Worker:
@@ -154,10 +156,10 @@ class GraderPool:
         return self._spare()
 
 
-def _assemble(exercise: Exercise, events: list[dict], kind: str):
+def _assemble(exercise: Exercise, events: list[dict], kind: str, seconds: float = 0.0):
     if kind == "examples":
         return _assemble_run(exercise, events)
-    return _assemble_grade(exercise, events)
+    return dataclasses.replace(_assemble_grade(exercise, events), duration_s=round(seconds, 3))
 
 
 def _ending(exercise: Exercise, events: list[dict]) -> tuple[dict, dict]:

@@ -1,0 +1,206 @@
+"""Instructor tooling on a bank built in the test: new, validate, every command on PRACTICE_BANK, batch grading
+with CSV/JUnit/shards/merge, and the Gradescope autograder run locally in Gradescope's folder layout."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from typer.testing import CliRunner
+
+from runner.cli import app
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def bank(tmp_path, monkeypatch):
+    root = tmp_path / "bank"
+    (root / "exercises").mkdir(parents=True)
+    monkeypatch.setenv("PRACTICE_BANK", str(root))
+    monkeypatch.setenv("PRACTICE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PRACTICE_WORKSPACE", str(tmp_path / "ws"))
+    result = invoke("new", "7A", "--title", "Scale rows", "--topic", "warm up")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_new_scaffold_validates_and_refuses_overwrite(bank):
+    yaml_text = (bank / "exercises/7A/exercise.yaml").read_text()
+    assert yaml_text.count("#") > 20  # every field explained
+    assert "TODO" in (bank / "exercises/7A/solution.py").read_text()
+    assert "@pytest.mark.points" in (bank / "hidden_tests/7A/test_7a.py").read_text()
+    assert list((bank / "solutions/7A/wrong").glob("*.py"))
+    again = invoke("new", "7a")
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    ok = invoke("validate")
+    assert ok.exit_code == 0, ok.output
+    assert "✓ 7A" in ok.stdout and "1/1 wrong rejected" in ok.stdout
+
+
+def test_every_command_works_on_a_bank_elsewhere(bank, tmp_path):
+    assert json.loads(invoke("list", "--json").stdout)[0]["id"] == "7A"
+    assert "Scale rows" in invoke("show", "7a").stdout
+    assert invoke("start", "7A").exit_code == 0
+    learner = tmp_path / "ws/7A/solution.py"
+    assert "TODO" in learner.read_text()
+    shutil.copy(bank / "solutions/7A/reference.py", learner)
+    assert "2 of 2 examples pass" in invoke("run", "7A").stdout
+    assert invoke("hint", "7A").exit_code == 0
+    assert json.loads(invoke("submit", "7A", "--json").stdout)["score"] == 100
+    assert "reference solution" in invoke("solution", "7A").stdout
+    assert json.loads(invoke("history", "--json").stdout)["exercises"][0]["best"] == 100
+    assert invoke("stats").exit_code == 0
+    assert invoke("mock", "start", "--ids", "7A", "--minutes", "1").exit_code == 0
+    assert invoke("mock", "finish", "--json").exit_code == 0
+    assert invoke("export", "gradescope", "7A", "-o", tmp_path / "ag.zip").exit_code == 0
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_validate_names_each_problem_and_fails(bank):
+    shutil.copy(bank / "solutions/7A/reference.py", bank / "solutions/7A/wrong/actually_right.py")
+    tests = bank / "hidden_tests/7A/test_7a.py"
+    tests.write_text(tests.read_text() + '\n\nSEEN = []\n\n\ndef test_zz_first(solution):\n    """records"""\n'
+                     '    SEEN.append(1)\n\n\ndef test_zzz_second(solution):\n    """depends on order"""\n'
+                     '    assert SEEN, "order dependent"\n')
+    write(bank / "exercises/stray.md", "x")
+    write(bank / "solutions/7A/notes.txt", "x")
+    result = invoke("validate")
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "✗ 7A" in out
+    assert "solutions/7A/wrong/actually_right.py: this known-wrong solution passes every hidden check" in out
+    assert "gave different results on a second run" in out
+    assert "✗ orphan exercises/stray.md" in out and "✗ orphan solutions/7A/notes.txt" in out
+
+
+def test_validate_checks_schema_and_stub(bank):
+    yaml_path = bank / "exercises/7A/exercise.yaml"
+    original = yaml_path.read_text()
+    yaml_path.write_text(original.replace("minutes: 10", "minutes: 10\nowner: me"))
+    assert "schema: `owner` is not allowed" in invoke("validate", "7A").stdout
+    yaml_path.write_text(original)
+    stub = bank / "exercises/7A/solution.py"
+    stub.write_text("import numpy as np\n\n\ndef scale_rows(x, factors):\n    return x * factors[:, None]\n")
+    out = invoke("validate", "7A").stdout
+    assert "the stub has no TODO markers" in out and "the untouched stub scores" in out
+
+
+def make_class(bank: Path, folder: Path, n: int) -> dict[str, float]:
+    """n submissions in every layout: files, student folders, broken ones; returns the expected scores."""
+    ref = (bank / "solutions/7A/reference.py").read_text()
+    wrong = (bank / "solutions/7A/wrong/scales_columns.py").read_text()
+    expected = {}
+    for i in range(n):
+        kind = i % 5
+        if kind == 0:
+            write(folder / f"s{i:03d}.py", ref)
+            expected[f"s{i:03d}"] = 100.0
+        elif kind == 1:
+            write(folder / f"s{i:03d}" / "solution.py", ref)
+            expected[f"s{i:03d}"] = 100.0
+        elif kind == 2:
+            write(folder / f"s{i:03d}" / "anything.py", wrong)
+            expected[f"s{i:03d}"] = 0.0  # broadcasts the wrong way: every check fails
+        elif kind == 3:
+            write(folder / f"s{i:03d}.py", "def scale_rows(x, factors)\n")
+            expected[f"s{i:03d}"] = 0.0
+        else:
+            write(folder / f"s{i:03d}" / "a.py", ref)
+            write(folder / f"s{i:03d}" / "b.py", ref)
+            expected[f"s{i:03d}"] = 0.0  # ambiguous folder
+    return expected
+
+
+def test_grade_a_class_of_100(bank, tmp_path):
+    expected = make_class(bank, tmp_path / "class", 100)
+    out_csv, out_xml = tmp_path / "scores.csv", tmp_path / "junit.xml"
+    result = invoke("grade", "7A", tmp_path / "class", "--jobs", "2", "--json", "--csv", out_csv, "--junit", out_xml)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 100 and all("file" in r and "score" in r and "tests" in r for r in lines)
+    by_student = {r["student"]: r for r in lines}
+    for student, score in expected.items():
+        if score is None:
+            assert 0 < by_student[student]["score"] < 100
+        else:
+            assert by_student[student]["score"] == score, student
+    assert "several .py files" in by_student["s004"]["error"]
+    assert "Summary 100 submissions" in result.stderr and "100: 40" in result.stderr
+    rows = list(csv.DictReader(out_csv.open()))
+    assert len(rows) == 100 and rows[0]["student"] == "s000" and rows[0]["test_matches_a_loop"] == "2.0"
+    suites = ET.parse(out_xml).getroot().findall("testsuite")
+    assert len(suites) == 100 and any(s.find("testcase/failure") is not None for s in suites)
+
+
+def test_shards_merge_to_the_whole(bank, tmp_path):
+    make_class(bank, tmp_path / "class", 12)
+    whole = [json.loads(line) for line in invoke("grade", "7A", tmp_path / "class", "--json").stdout.splitlines()]
+    files = []
+    for i in (1, 2, 3):
+        out = invoke("grade", "7A", tmp_path / "class", "--json", "--shard", f"{i}/3")
+        assert out.exit_code == 0
+        files.append(tmp_path / f"shard{i}.jsonl")
+        files[-1].write_text(out.stdout)
+    assert sum(len(f.read_text().splitlines()) for f in files) == 12
+    merged = invoke("grade", "merge", *files, "--json", "--csv", tmp_path / "m.csv")
+    assert merged.exit_code == 0
+    got = [json.loads(line) for line in merged.stdout.splitlines()]
+
+    def key(r):
+        return r["student"], r["score"], [(t["name"], t["outcome"]) for t in r["tests"]]
+
+    assert sorted(map(key, got)) == sorted(map(key, whole))
+    assert invoke("grade", "7A", tmp_path / "class", "--shard", "4/3").exit_code == 2
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    assert invoke("grade", "merge", bad).exit_code == 2
+
+
+def test_gradescope_zip_runs_in_gradescope_layout(bank, tmp_path):
+    zip_path = tmp_path / "autograder.zip"
+    assert invoke("export", "gradescope", "7A", "-o", zip_path).exit_code == 0
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zip_path) as zf:
+        names = zf.namelist()
+        assert "setup.sh" in names and "run_autograder" in names
+        assert not [n for n in names if "solutions/" in n or "reference" in n]
+        zf.extractall(root / "source")
+    run = root / "source" / "run_autograder"
+    os.chmod(run, 0o755)
+    cases = {"right": ((bank / "solutions/7A/reference.py").read_text(), 5.0),
+             "wrong": ((bank / "solutions/7A/wrong/scales_columns.py").read_text(), 0.0),
+             "broken": ("def scale_rows(x, factors)\n", 0.0)}
+    for name, (source, score) in cases.items():
+        shutil.rmtree(root / "submission", ignore_errors=True)
+        write(root / "submission" / "solution.py", source)
+        env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
+        env.pop("PRACTICE_BANK")
+        done = subprocess.run(["bash", str(run)], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        results = json.loads((root / "results" / "results.json").read_text())
+        tests = results["tests"]
+        total = results.get("score", sum(t["score"] for t in tests))
+        for t in tests:
+            assert set(t) >= {"score", "max_score", "name", "visibility", "output"}
+        if score is None:
+            assert 0 < total < sum(t["max_score"] for t in tests)
+        else:
+            assert total == score, (name, results)
