@@ -141,14 +141,23 @@ def run(exercise_id: str | None = OptionalId, file: Path | None = FileOpt,
 
 @command("submit")
 def submit(exercise_id: str | None = OptionalId, file: Path | None = FileOpt, as_json: bool = JsonOpt,
-           reveal: bool = typer.Option(False, "--reveal", help="Show why each failed check failed.")):
+           reveal: bool = typer.Option(False, "--reveal", help="Show why each failed check failed."),
+           plot: Path | None = typer.Option(None, "--plot", help="Also save the figures as a PNG (needs matplotlib).",
+                                            dir_okay=False)):
     """Grade your file with the hidden checks and record the submission."""
     p = practice()
     result = p.submit(exercise_id, file)
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
         return
-    render.render_scorecard(render.make_console(), result, p.bank.get(result.exercise).title, reveal=reveal)
+    exercise = p.bank.get(result.exercise)
+    console = render.make_console()
+    render.render_scorecard(console, result, exercise.title, reveal=reveal)
+    if exercise.plots:
+        figures = p.run(exercise.id, file).plots
+        for figure in figures:
+            render.render_plot(console, figure)
+        _save_plot(figures, plot)
 
 
 @command("status")

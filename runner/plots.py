@@ -20,6 +20,11 @@ def _finite(values) -> list[float]:
     return [v for v in values if math.isfinite(v)]
 
 
+def _label(value: float, span: float) -> str:
+    """Axis label: values negligible next to the axis span (e.g. 3.7e-34 on a 0..0.1 axis) read as 0."""
+    return "0" if abs(value) <= 1e-9 * span else f"{value:.3g}"
+
+
 def line_chart(plot: PlotData, width: int = 60, height: int = 14) -> Text:
     """Draw each series of a line plot as markers on a character grid with labelled axes."""
     xs = plot.x
@@ -41,15 +46,18 @@ def line_chart(plot: PlotData, width: int = 60, height: int = 14) -> Text:
             row = height - 1 - round((y - y_lo) / (y_hi - y_lo) * (height - 1))
             grid[row][col] = (MARKERS[k % len(MARKERS)], COLORS[k % len(COLORS)])
     out = Text()
-    label_width = max(len(f"{y_hi:.3g}"), len(f"{y_lo:.3g}"))
+    span = max(abs(y_hi), abs(y_lo))
+    top, bottom = _label(y_hi, span), _label(y_lo, span)
+    label_width = max(len(top), len(bottom))
     for r, row in enumerate(grid):
-        label = f"{y_hi:.3g}" if r == 0 else (f"{y_lo:.3g}" if r == height - 1 else "")
+        label = top if r == 0 else (bottom if r == height - 1 else "")
         out.append(f"{label:>{label_width}} │")
         for cell in row:
             out.append(cell[0], style=cell[1]) if cell else out.append(" ")
         out.append("\n")
     out.append(" " * label_width + " └" + "─" * width + "\n")
-    left, right = f"{x_lo:.3g}", f"{x_hi:.3g}"
+    x_span = max(abs(x_lo), abs(x_hi))
+    left, right = _label(x_lo, x_span), _label(x_hi, x_span)
     out.append(" " * (label_width + 2) + left + right.rjust(width - len(left)) + "\n")
     out.append(" " * (label_width + 2) + plot.xlabel.center(width) + "\n")
     for k, name in enumerate(plot.series):

@@ -155,6 +155,12 @@ def render_run(console: Console, result: RunResult) -> None:
         console.print(Panel(Text(result.output.rstrip()), title="Your code printed", title_align="left"))
 
 
+def render_plot(console: Console, plot) -> None:
+    from runner.plots import render_plot as draw
+
+    draw(console, plot)
+
+
 # ---- status, history, hints, solutions ----------------------------------------------------------------
 
 def render_status(console: Console, info) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy  # noqa: F401
 import pytest
 
-from runner.bank import Bank
+from runner.bank import SUPPORT_DIR, Bank
 from runner.grading.job import open_submission, pytest_args, run_examples_job
 from runner.grading.plugin import GradingPlugin, finish_job_process
 from runner.sandbox.reaper import become_subreaper, kill_descendants, kill_tree, wait_exit
@@ -130,6 +130,9 @@ class ExerciseRun:
         return True
 
     def run(self) -> None:
+        support = str(self.exercise.root / "exercises" / SUPPORT_DIR)  # learner-facing library, for the checks too
+        if Path(support).is_dir() and support not in sys.path:
+            sys.path.insert(0, support)
         pytest.main(pytest_args(self.exercise), plugins=[GradingPlugin(self.serve)])
 
 
