@@ -16,10 +16,11 @@ from runner.sandbox.child import ChildSpec
 from runner.sandbox.guard import build_forbidden
 from runner.sandbox.proxy import ImportFailed, SandboxFailure
 
-PYTEST_ARGS = ["-q", "-s", "--assert=plain", "--import-mode=importlib", "-W", "ignore",
-               *[arg for name in ("cacheprovider", "doctest", "junitxml", "pastebin", "stepwise", "warnings",
-                                  "unraisableexception", "threadexception", "logging", "faulthandler")
-                 for arg in ("-p", f"no:{name}")]]
+# pytest plugins a grading session does without: each costs time per session or per test.
+UNUSED_PLUGINS = ("terminal", "cacheprovider", "doctest", "junitxml", "pastebin", "stepwise", "warnings",
+                  "unraisableexception", "threadexception", "logging", "faulthandler")
+PYTEST_ARGS = ["-s", "--assert=plain", "--import-mode=importlib", "-W", "ignore",
+               *[arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")]]
 
 
 def child_spec(exercise: Exercise, submission: Path, support_dirs: tuple[str, ...]) -> ChildSpec:

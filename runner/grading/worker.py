@@ -20,6 +20,8 @@ from pathlib import Path
 
 # Warm imports: everything a job needs, paid once per worker instead of once per submission.
 import numpy  # noqa: F401
+import numpy.linalg  # noqa: F401 - numpy loads these lazily; a job would pay ~15 ms for them every time
+import numpy.random  # noqa: F401
 import pytest
 
 from runner.bank import SUPPORT_DIR, Bank
