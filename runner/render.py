@@ -95,6 +95,8 @@ def render_scorecard(console: Console, result: GradeResult, title: str = "", rev
         console.print(Panel(Text(result.error or "grading failed", style="red"), title=f"{heading} · score 0",
                             title_align="left"))
         _time_line(console, result)
+        if result.constraints:
+            console.print(Text.assemble(("Rules ", "bold"), f"imports: {result.constraints} (enforced)"))
         return
     table = Table(title=heading, title_justify="left", expand=True)
     table.add_column("#", justify="right", width=3)
@@ -114,6 +116,8 @@ def render_scorecard(console: Console, result: GradeResult, title: str = "", rev
                                 f"   {result.passed} of {result.total} checks passed · "
                                 f"{_points(result.points)}/{_points(result.max_points)} points"))
     _time_line(console, result)
+    if result.constraints:
+        console.print(Text.assemble(("Rules ", "bold"), f"imports: {result.constraints} (enforced)"))
     failing = [t for t in result.tests if t.outcome is not Outcome.PASSED]
     if failing and not reveal:
         console.print(Text("Run again with --reveal to see why each check failed.", style="dim"))
