@@ -181,3 +181,33 @@ def test_cli_rehearsal_end_to_end(practice_env, fixture_bank, tmp_path):
     assert runner.invoke(app, ["mock", "finish", "--export", str(svg)]).exit_code == 0
     assert svg.read_text().lstrip().startswith("<svg")
     assert runner.invoke(app, ["mock", "finish", "--export", str(tmp_path / "r.pdf")]).exit_code == 2
+
+
+@pytest.mark.slow
+def test_full_rehearsal_on_the_real_bank(practice_env, monkeypatch):
+    """preset -> four tasks -> submissions -> deadline -> report, with the bank's default preset."""
+    from runner.config import REPO_ROOT
+
+    monkeypatch.setenv("PRACTICE_BANK", str(REPO_ROOT))
+    runner = CliRunner()
+    assert runner.invoke(app, ["mock", "start", "--seed", "11", "--minutes", "0.25"]).exit_code == 0
+    status = json.loads(runner.invoke(app, ["mock", "status", "--json"]).stdout)
+    tasks = status["session"]["exercises"]
+    assert len(tasks) == 4 and {t[0] for t in tasks} == {"1", "2", "3", "4"}  # one part of each question
+    files = {}
+    for task in tasks:
+        folder = practice_env / "ws" / "mock-1" / task
+        files[task] = next(folder.glob("*.py"))
+    first, second, third, _ = tasks
+    for task in (first, second, third):
+        shutil.copy(REPO_ROOT / "solutions" / task / "reference.py", files[task])
+    for task in (first, second):  # submitted; the third is only saved
+        assert json.loads(runner.invoke(app, ["submit", task, "--json"]).stdout)["counted"] is True
+    deadline = status["session"]["deadline"]
+    time.sleep(max(0.0, deadline - time.time()) + 0.2)
+    report = json.loads(runner.invoke(app, ["mock", "finish", "--json"]).stdout)
+    scores = {t["exercise"]: t["score"] for t in report["tasks"]}
+    assert scores == {first: 100, second: 100, third: 100, tasks[3]: 0}
+    assert report["score"] == 75
+    third_task = next(t for t in report["tasks"] if t["exercise"] == third)
+    assert third_task["counted_at"] == pytest.approx(deadline)
