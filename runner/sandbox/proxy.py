@@ -12,7 +12,7 @@ import time
 
 from runner.sandbox import wire
 from runner.sandbox.child import ChildSpec, serve
-from runner.sandbox.reaper import kill_tree
+from runner.sandbox.reaper import kill_tree, wait_exit
 
 
 class SandboxFailure(BaseException):  # noqa: N818 - a BaseException so `pytest.raises(Exception)` never hides it
@@ -213,32 +213,19 @@ class LearnerProcess:
         self.output_dropped += max(0, len(chunk) - max(room, 0))
 
     def _crashed(self, what: str, limit: float):
-        status = self._wait_status(0.2)
+        status: list[int] = []
+        wait_exit(self.pid, 0.2, status)
         self.close()
-        if status is not None and os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
+        code = status[0] if status else None
+        if code is not None and code < 0:
+            sig = -code
             if sig == signal.SIGXCPU:
                 raise SandboxTimeout(f"{what} used more than {self.spec.call_cpu_seconds:g} s of CPU time")
             if sig == signal.SIGKILL:
                 raise SandboxCrash(f"the learner process was killed during {what} (memory limit exceeded?)")
             raise SandboxCrash(f"the learner process died during {what} (signal {signal.Signals(sig).name})")
-        code = os.WEXITSTATUS(status) if status is not None else "unknown"
-        raise SandboxCrash(f"the learner process exited during {what} (exit status {code}); "
-                           "do not call sys.exit or os._exit")
-
-    def _wait_status(self, timeout: float):
-        end = time.monotonic() + timeout
-        while True:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                return None
-            if pid:
-                self.pid_status = status
-                return status
-            if time.monotonic() >= end:
-                return None
-            time.sleep(0.002)
+        raise SandboxCrash(f"the learner process exited during {what} (exit status "
+                           f"{'unknown' if code is None else code}); do not call sys.exit or os._exit")
 
     # ---- end ---------------------------------------------------------------------------------------
 
