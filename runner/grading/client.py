@@ -124,7 +124,11 @@ class GraderPool:
                 worker, path = idle.pop(), pending.pop()
                 job = {"id": next(self._ids), "kind": kind, "bank": str(exercise.root),
                        "exercise": exercise.id, "submission": str(Path(path).resolve()), "reverse": reverse}
-                worker.send(job, exercise)
+                try:
+                    worker.send(job, exercise)
+                except OSError:  # the worker died between jobs: start another and send it there
+                    worker = self._replace(worker)
+                    worker.send(job, exercise)
                 busy[worker.fd] = (worker, path)
             ready, _, _ = select.select(list(busy), [], [], 0.5)
             for fd in ready:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import pytest
@@ -142,6 +143,11 @@ class GradingPlugin:
     @pytest.fixture
     def solution(self):
         return SolutionProxy(self.host)
+
+    def pytest_addoption(self, parser):
+        # pytest formats a traceback for every failure, parsing source files (about 20 ms per failure);
+        # learners never see it (messages come from the exception itself), so have it format none.
+        parser.addoption("--practice-tbstyle", dest="tbstyle", default="no", help=argparse.SUPPRESS)
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(n): how many points a hidden check is worth")

@@ -11,6 +11,7 @@ starting point, and the fork is killed with everything it spawned at the job's d
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -114,6 +115,7 @@ class ExerciseRun:
                                "problem: run `practice validate`"})
                 emit({"event": "end", "deadline": False, "exit": 0})
                 continue
+            gc.freeze()  # the collected state is shared, not copied: no collection in a fork walks it
             pid = os.fork()
             if pid == 0:
                 try:
@@ -135,7 +137,13 @@ class ExerciseRun:
         support = str(self.exercise.root / "exercises" / SUPPORT_DIR)  # learner-facing library, for the checks too
         if Path(support).is_dir() and support not in sys.path:
             sys.path.insert(0, support)
-        pytest.main(pytest_args(self.exercise), plugins=[GradingPlugin(self.serve)])
+        code = pytest.main(pytest_args(self.exercise), plugins=[GradingPlugin(self.serve)])
+        if self.first is not None:  # pytest ended before serving a job: answer it anyway
+            emit = Emitter(self.results_fd, self.first.get("id"))
+            emit({"event": "done", "status": "error",
+                  "error": f"the grader could not run the hidden tests of {self.exercise.id} (pytest exit "
+                           f"{int(code)}); this is a bank or platform problem: run `practice validate`"})
+            emit({"event": "end", "deadline": False, "exit": 1})
 
 
 def run_examples(job: dict, results_fd: int) -> None:

@@ -44,14 +44,42 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
+def _direct_children(pid: int) -> list[int] | None:
+    """pid's children from /proc/<pid>/task/*/children (a few reads), or None where the kernel lacks it."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as fh:
+                found.extend(int(c) for c in fh.read().split())
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{task}"):
+                continue  # the thread ended meanwhile
+            return None
+        except OSError:
+            continue
+    return found
+
+
 def descendants(pid: int) -> list[int]:
     """Every live descendant of pid (Linux /proc; empty elsewhere)."""
-    tree = _children_map()
-    found, stack = [], list(tree.get(pid, []))
+    direct = _direct_children(pid)
+    if direct is None:  # no children files: map the whole process table once
+        tree = _children_map()
+        found, stack = [], list(tree.get(pid, []))
+        while stack:
+            child = stack.pop()
+            found.append(child)
+            stack.extend(tree.get(child, []))
+        return found
+    found, stack = [], direct
     while stack:
         child = stack.pop()
         found.append(child)
-        stack.extend(tree.get(child, []))
+        stack.extend(_direct_children(child) or [])
     return found
 
 
