@@ -37,7 +37,16 @@ class Encoder:
     def encode(self, value, depth: int = 0):
         if depth > 64:
             raise WireError("value is nested too deeply")
-        if value is None or isinstance(value, (bool, str)):
+        kind = type(value)  # fast paths for the exact types nearly every call carries
+        if kind is np.ndarray:
+            return self._array(value)
+        if kind is tuple:
+            return {"T": [self.encode(v, depth + 1) for v in value]}
+        if kind is list:
+            return {"L": [self.encode(v, depth + 1) for v in value]}
+        if kind is float or kind is int or kind is str or kind is bool or value is None:
+            return value
+        if isinstance(value, (bool, str)):
             return value
         if isinstance(value, np.ndarray):
             return self._array(value)
@@ -67,8 +76,14 @@ class Encoder:
                         "strings, None, lists, tuples or dicts")
 
     def _array(self, arr: np.ndarray) -> dict:
-        if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
+        dtype = arr.dtype
+        if dtype.kind not in ALLOWED_KINDS or dtype.fields is not None:
             raise WireError(f"an array of dtype {arr.dtype} cannot cross; use a numeric or bool dtype")
+        if arr.flags.c_contiguous and dtype.isnative and dtype.kind != "c" and arr.size:  # zero-copy fast path
+            self.refs.append(arr)
+            self.buffers.append(memoryview(arr).cast("B"))
+            return {"A": len(self.buffers) - 1, "dtype": dtype.str, "shape": list(arr.shape), "F": False,
+                    "w": bool(arr.flags.writeable)}
         fortran = arr.flags.f_contiguous and not arr.flags.c_contiguous
         dtype = arr.dtype.newbyteorder("=") if arr.dtype.byteorder not in "=|" else arr.dtype
         data = np.asarray(arr, dtype=dtype, order="F" if fortran else "C")
@@ -90,9 +105,10 @@ class Decoder:
         self.refs: list[object] = []
 
     def decode(self, node):
-        if node is None or isinstance(node, (bool, str, int, float)):
+        kind = type(node)
+        if node is None or kind is bool or kind is str or kind is int or kind is float:
             return node
-        if isinstance(node, dict) and len(node) >= 1:
+        if kind is dict and len(node) >= 1:
             if "A" in node:
                 return self._array(node)
             if "S" in node:
