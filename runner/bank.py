@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import json
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,6 +160,8 @@ class _Reader:
             raise self.fail("", "is not a mapping", "Write it as `key: value` lines.")
         for key in self.data:
             if key not in allowed:
+                import difflib
+
                 close = difflib.get_close_matches(str(key), allowed, n=1)
                 hint = f"Did you mean `{close[0]}`?" if close else f"Allowed keys: {', '.join(allowed)}."
                 raise self.fail(str(key), "is not a known key", f"Remove it. {hint}")
@@ -355,7 +356,7 @@ class Bank:
 
     def __init__(self, root: Path, cache_dir: Path | None = None):
         self.root = Path(root)
-        digest = hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:12]
+        digest = f"{zlib.crc32(str(self.root.resolve()).encode()):08x}"
         self._parse_cache = ParseCache(Path(cache_dir) / f"bank-{digest}.json" if cache_dir else None)
         folder = self.root / "exercises"
         if not folder.is_dir():
@@ -381,6 +382,8 @@ class Bank:
         found = by_upper.get(exercise_id.strip().upper())
         if found:
             return found
+        import difflib
+
         close = difflib.get_close_matches(exercise_id.upper(), list(by_upper), n=1, cutoff=0.3)
         fix = f"Did you mean `{by_upper[close[0]]}`?" if close else "Run `practice list` to see the ids."
         raise UnknownExercise(f"no exercise `{exercise_id}` in the bank", fix=fix)

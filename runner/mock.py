@@ -9,10 +9,7 @@ The session score is the mean of the task scores, each 0–100, every task weigh
 
 from __future__ import annotations
 
-import hashlib
 import json
-import random
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,6 +127,8 @@ def _matches(exercise: Exercise, slot: Slot) -> bool:
 
 def draw(preset: Preset, exercises: list[Exercise], seed: int) -> list[Exercise]:
     """Draw each slot's exercises with a seeded generator, then order them (easiest first by default)."""
+    import random
+
     rng = random.Random(seed)
     chosen: list[Exercise] = []
     for n, slot in enumerate(preset.slots, 1):
@@ -146,6 +145,8 @@ def draw(preset: Preset, exercises: list[Exercise], seed: int) -> list[Exercise]
 # ---- the session ---------------------------------------------------------------------------------------
 
 def sha(text: str) -> str:
+    import hashlib
+
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -241,6 +242,8 @@ class MockSessions:
             counted = [s for s in self.p.store.submissions(attempt_id=attempt.id) if s.counted]
             if counted and counted[-1].source == text:
                 continue
+            import tempfile
+
             with tempfile.TemporaryDirectory(prefix="practice-deadline-") as tmp:
                 copy = Path(tmp) / Path(attempt.file).name
                 copy.write_text(text, encoding="utf-8")

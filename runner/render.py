@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.table import Table
+from rich.console import Console
 from rich.text import Text
 
 from runner.results import GradeResult, Outcome, RunResult, Status
@@ -44,20 +42,38 @@ def _points(value: float) -> str:
 # ---- catalog and prompt -------------------------------------------------------------------------------
 
 def render_catalog(console: Console, entries) -> None:
-    table = Table(title="Exercises", title_justify="left", expand=False)
-    for name, kw in (("ID", {"style": "bold"}), ("Title", {}), ("Topic", {}), ("Level", {}),
-                     ("Min", {"justify": "right"}), ("Best", {"justify": "right"}), ("Status", {})):
-        table.add_column(name, **kw)
-    for e in entries:
-        ex = e.exercise
-        best = "–" if e.best is None else f"{e.best:g}"
-        table.add_row(ex.id, ex.title, ex.topic, ex.difficulty, f"{ex.minutes:g}", best,
-                      Text(e.status, style=STATUS_STYLE.get(e.status, "")))
-    console.print(table)
+    """Aligned columns as one Text: a Rich Table here costs ~50 ms, a third of `practice list`."""
+    rows = [(e.exercise.id, e.exercise.title, e.exercise.topic, e.exercise.difficulty, f"{e.exercise.minutes:g}",
+             "–" if e.best is None else f"{e.best:g}", e.status) for e in entries]
+    header = ("ID", "Title", "Topic", "Level", "Min", "Best", "Status")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    spare = console.width - (sum(widths) - widths[1]) - 2 * (len(header) - 1)
+    widths[1] = max(12, min(widths[1], spare))
+    right = {4, 5}
+
+    def cells(row) -> list[str]:
+        out = []
+        for i, value in enumerate(row):
+            value = value if len(value) <= widths[i] else value[: widths[i] - 1] + "…"
+            out.append(value.rjust(widths[i]) if i in right else value.ljust(widths[i]))
+        return out
+
+    text = Text()
+    text.append("  ".join(cells(header)).rstrip() + "\n", style="bold")
+    for row, entry in zip(rows, entries):
+        parts = cells(row)
+        text.append(parts[0], style="bold")
+        text.append("  " + "  ".join(parts[1:-1]) + "  ")
+        text.append(parts[-1].rstrip(), style=STATUS_STYLE.get(entry.status, ""))
+        text.append("\n")
+    solved = sum(e.status == "solved" for e in entries)
+    text.append(f"{len(entries)} exercises, {solved} solved. Start one: practice start ID", style="dim")
+    console.print(text, soft_wrap=True)
 
 
 def render_prompt(console: Console, exercise) -> None:
     from rich.markdown import Markdown
+    from rich.panel import Panel
 
     head = Text.assemble((f"{exercise.id} · {exercise.title}", "bold"),
                          f"   {exercise.topic} · {exercise.difficulty} · {exercise.minutes:g} min")
@@ -90,6 +106,9 @@ def render_start(console: Console, info) -> None:
 # ---- scorecard ----------------------------------------------------------------------------------------
 
 def render_scorecard(console: Console, result: GradeResult, title: str = "", reveal: bool = False) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
     heading = f"{result.exercise} · {title}" if title else result.exercise
     if result.status is Status.ERROR:
         console.print(Panel(Text(result.error or "grading failed", style="red"), title=f"{heading} · score 0",
@@ -138,6 +157,8 @@ def _time_line(console: Console, result: GradeResult) -> None:
 # ---- run --------------------------------------------------------------------------------------------
 
 def render_run(console: Console, result: RunResult) -> None:
+    from rich.panel import Panel
+
     from runner.plots import render_plot
 
     if result.status is Status.ERROR:
@@ -186,6 +207,8 @@ def render_status(console: Console, info) -> None:
 
 
 def render_history(console: Console, summary, submissions) -> None:
+    from rich.table import Table
+
     if not submissions and not summary:
         console.print("No attempts yet. Start one with `practice start ID`.")
         return
@@ -210,6 +233,8 @@ def render_history(console: Console, summary, submissions) -> None:
 
 
 def render_stats(console: Console, topics, graded) -> None:
+    from rich.table import Table
+
     from runner.plots import line_chart
     from runner.results import PlotData
 
@@ -232,6 +257,8 @@ def render_stats(console: Console, topics, graded) -> None:
 
 
 def render_hint(console: Console, hint) -> None:
+    from rich.panel import Panel
+
     if not hint.total:
         console.print(hint.text)
         return
@@ -240,7 +267,9 @@ def render_hint(console: Console, hint) -> None:
 
 
 def render_solution(console: Console, sol) -> None:
+    from rich.console import Group
     from rich.markdown import Markdown
+    from rich.panel import Panel
     from rich.syntax import Syntax
 
     console.print(Panel(Syntax(sol.reference, "python", theme="ansi_dark", background_color="default"),
@@ -252,6 +281,8 @@ def render_solution(console: Console, sol) -> None:
 # ---- mock sessions ------------------------------------------------------------------------------------
 
 def render_presets(console: Console, default: str, presets: dict) -> None:
+    from rich.table import Table
+
     table = Table(title="Mock presets", title_justify="left")
     for name in ("Preset", "Title", "Minutes", "Tasks"):
         table.add_column(name)
@@ -262,6 +293,8 @@ def render_presets(console: Console, default: str, presets: dict) -> None:
 
 
 def render_session(console: Console, report, final: bool = False) -> None:
+    from rich.table import Table
+
     s = report.session
     minutes = (s.deadline - s.started_at) / 60
     head = f"Mock session {s.id} · {s.preset} · {len(report.tasks)} tasks · {minutes:g} min"
@@ -312,6 +345,8 @@ def export_session(report, path) -> None:
 
 
 def render_versions(console: Console, exercise, attempt, snapshots) -> None:
+    from rich.table import Table
+
     if not snapshots:
         console.print(f"No saved versions of {exercise.id} yet: the live view of `practice start` keeps one per save.")
         return
@@ -376,6 +411,8 @@ def run_with_progress(work, total: int, echo_json: bool):
 
 
 def render_batch(console: Console, results: list[dict], summary: dict, table: bool = True) -> None:
+    from rich.table import Table
+
     if table:
         t = Table(title="Submissions", title_justify="left")
         for name in ("Student", "Score", "Passed", "Note"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -38,6 +37,8 @@ def move_aside(path: Path, now: float | None = None) -> Path:
         suffix = f".{stamp}" + (f"-{n}" if n else "")
         target = path.with_name(f"{path.stem}{suffix}.old{path.suffix}")
         if not target.exists():
+            import shutil
+
             try:
                 shutil.move(str(path), str(target))
             except OSError as exc:
