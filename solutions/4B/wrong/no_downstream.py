@@ -1,0 +1,76 @@
+"""Wrong: only removes the head's direct effect on the logits; later layers still see the clean write."""
+
+import numpy as np
+from toymodel import load_model
+
+
+def head_mean_activation(model, corrupt_tokens, layer, head):
+    """Per-position mean of head (layer, head)'s write over a corrupted batch: [L, d_model]."""
+    m = load_model(model)
+    _, cache = m.run_with_cache(np.asarray(corrupt_tokens))
+    return cache[f"blocks.{layer}.attn.head_out"][:, head].mean(axis=0)
+
+
+def _hooks(model, tokens, layer, head, method, corrupt_tokens):
+    m = load_model(model)
+    tokens = np.asarray(tokens)
+    if method == "zero":
+        replacement = np.zeros((tokens.shape[-1], m.d_model))
+    elif method == "mean":
+        if corrupt_tokens is None:
+            raise ValueError("mean ablation needs corrupt_tokens")
+        corrupt_tokens = np.asarray(corrupt_tokens)
+        if corrupt_tokens.ndim != 2 or corrupt_tokens.shape[1] != tokens.shape[-1]:
+            raise ValueError("corrupt_tokens must be [N, L] with the same L as tokens")
+        replacement = head_mean_activation(model, corrupt_tokens, layer, head)
+    else:
+        raise ValueError(f"unknown method {method!r}")
+
+    def hook(head_out):  # [B, H, L, d_model]
+        head_out[:, head] = replacement
+
+    return m, {f"blocks.{layer}.attn.head_out": hook}
+
+
+def ablated_logits(model, tokens, layer, head, method="zero", corrupt_tokens=None):
+    """Logits with only the head's direct path to the logits changed (later layers keep the clean write)."""
+    m = load_model(model)
+    tokens = np.asarray(tokens)
+    logits, cache = m.run_with_cache(tokens)
+    clean = cache[f"blocks.{layer}.attn.head_out"][:, head]
+    if method == "zero":
+        replacement = np.zeros_like(clean)
+    elif method == "mean":
+        if corrupt_tokens is None or np.asarray(corrupt_tokens).shape[-1] != tokens.shape[-1]:
+            raise ValueError("mean ablation needs corrupt_tokens of the same length")
+        replacement = head_mean_activation(model, corrupt_tokens, layer, head)
+    else:
+        raise ValueError(f"unknown method {method!r}")
+    return logits + (replacement - clean) @ m.W_U.T
+
+
+def ablated_induction_scores(model, tokens, layer, head, method="zero", corrupt_tokens=None):
+    """Strict induction scores [n_layers, n_heads] on [BOS, r, r] tokens with the head ablated."""
+    tokens = np.asarray(tokens)
+    m, hooks = _hooks(model, tokens, layer, head, method, corrupt_tokens)
+    _, cache = m.run_with_cache(tokens)
+    L = (tokens.shape[1] - 1) // 2
+    t = np.arange(L + 1, 2 * L + 1)
+    return np.stack([cache[f"blocks.{i}.attn.pattern"][:, :, t, t - L + 1].mean(axis=(0, 2))
+                     for i in range(m.n_layers)])
+
+
+def _loss(logits, tokens):
+    logits = logits[:, :-1]
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return -np.take_along_axis(logp, tokens[:, 1:, None], axis=-1).mean()
+
+
+def loss_increase(model, tokens, layer, head, method="zero", corrupt_tokens=None):
+    """Mean next-token cross-entropy with the head ablated minus without (a float)."""
+    tokens = np.asarray(tokens)
+    m = load_model(model)
+    clean = _loss(m(tokens), tokens)
+    ablated = _loss(ablated_logits(model, tokens, layer, head, method, corrupt_tokens), tokens)
+    return float(ablated - clean)
