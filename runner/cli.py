@@ -67,7 +67,7 @@ def practice(settle: bool = True):
     from runner.core import Practice
 
     p = Practice(resolve_locations(STATE["bank"]))
-    if settle:
+    if settle and p.store.open_session() is not None:  # most commands run with no session: skip the import
         p.mock.snapshot()
         p.mock.settle()
     return p

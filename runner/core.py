@@ -9,13 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.bank import Bank, Exercise
 from runner.config import Locations, resolve_locations
 from runner.errors import NoAttempt, PracticeError, UsageError, WorkspaceError
-from runner.results import GradeResult, RunResult
 from runner.store import Attempt, Snapshot, Store, Submission
 from runner.workspace import create_from_stub, learner_file, move_aside, read_source
+
+if TYPE_CHECKING:  # results load with the grader, not with every command
+    from runner.results import GradeResult, RunResult
 
 
 @dataclass(frozen=True)
