@@ -116,6 +116,11 @@ class Exercise:
         return self.root / "hidden_tests" / self.id
 
     @property
+    def support_dir(self) -> Path:
+        """The bank's learner-facing library code, on the import path of learner code and checks."""
+        return self.root / "exercises" / SUPPORT_DIR
+
+    @property
     def solutions_dir(self) -> Path:
         return self.root / "solutions" / self.id
 
@@ -371,10 +376,6 @@ class Bank:
     @property
     def ids(self) -> list[str]:
         return list(self._ids)
-
-    @property
-    def support_dir(self) -> Path:
-        return self.root / "exercises" / SUPPORT_DIR
 
     def resolve_id(self, exercise_id: str) -> str:
         """Map a case-insensitive id to the bank's spelling, or raise UnknownExercise."""

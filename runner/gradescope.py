@@ -15,7 +15,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from runner.bank import SUPPORT_DIR, Bank, Exercise
+from runner.bank import Bank, Exercise
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once while building the autograder image.
@@ -47,7 +47,7 @@ def build_zip(bank: Bank, exercise: Exercise, out: Path) -> Path:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".json"):
                 zf.write(path, f"runner/{path.relative_to(package)}")
         # Only what grading needs: solutions never ship.
-        roots = [exercise.exercise_dir, exercise.tests_dir, bank.root / "exercises" / SUPPORT_DIR]
+        roots = [exercise.exercise_dir, exercise.tests_dir, exercise.support_dir]
         for root in roots:
             if not root.is_dir():
                 continue

@@ -95,17 +95,6 @@ class GradeResult:
             "tests": [t.to_dict() for t in self.tests],
         }
 
-    @classmethod
-    def from_dict(cls, data: dict) -> GradeResult:
-        tests = tuple(
-            TestResult(name=t["name"], description=t["description"], outcome=Outcome(t["outcome"]),
-                       points=t["points"], max_points=t["max_points"], message=t.get("message", ""))
-            for t in data.get("tests", [])
-        )
-        return cls(exercise=data["exercise"], status=Status(data["status"]), tests=tests, error=data.get("error"),
-                   elapsed_s=data.get("elapsed_s"), time_limit_s=data.get("time_limit_s"),
-                   hints_used=data.get("hints_used", 0))
-
 
 @dataclass(frozen=True)
 class ExampleResult:

@@ -55,8 +55,7 @@ def pytest_args(exercise: Exercise) -> list[str]:
 
 def open_submission(exercise: Exercise, submission: Path, deadline: float, emit) -> LearnerHost | None:
     """Start the learner process for a submission; emit `done` with the reason and return None if it cannot run."""
-    bank_support = exercise.root / "exercises" / "_support"
-    support = (str(bank_support),) if bank_support.is_dir() else ()
+    support = (str(exercise.support_dir),) if exercise.support_dir.is_dir() else ()
     host = LearnerHost(child_spec(exercise, submission.resolve(), support), exercise.limits, deadline)
     try:
         process = host.start()

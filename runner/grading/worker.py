@@ -25,7 +25,7 @@ import numpy.linalg  # noqa: F401 - numpy loads these lazily; a job would pay ~1
 import numpy.random  # noqa: F401
 import pytest
 
-from runner.bank import SUPPORT_DIR, Bank
+from runner.bank import Bank
 from runner.grading.job import open_submission, pytest_args, run_examples_job
 from runner.grading.plugin import GradingPlugin, finish_job_process
 from runner.sandbox.reaper import become_subreaper, kill_descendants, kill_tree, wait_exit
@@ -134,9 +134,9 @@ class ExerciseRun:
         return True
 
     def run(self) -> None:
-        support = str(self.exercise.root / "exercises" / SUPPORT_DIR)  # learner-facing library, for the checks too
-        if Path(support).is_dir() and support not in sys.path:
-            sys.path.insert(0, support)
+        support = self.exercise.support_dir  # the learner-facing library, for the checks too
+        if support.is_dir() and str(support) not in sys.path:
+            sys.path.insert(0, str(support))
         code = pytest.main(pytest_args(self.exercise), plugins=[GradingPlugin(self.serve)])
         if self.first is not None:  # pytest ended before serving a job: answer it anyway
             emit = Emitter(self.results_fd, self.first.get("id"))
