@@ -27,7 +27,9 @@ def learner_file(env):
 
 def test_help_everywhere():
     for args in ([], ["list"], ["show"], ["start"], ["run"], ["submit"], ["status"], ["history"], ["hint"],
-                 ["solution"]):
+                 ["solution"], ["versions"], ["stats"], ["new"], ["validate"], ["grade"], ["export"],
+                 ["export", "gradescope"], ["mock"], ["mock", "start"], ["mock", "status"], ["mock", "finish"],
+                 ["mock", "presets"]):
         result = invoke(*args, "--help")
         assert result.exit_code == 0, args
         assert "Usage" in result.output
