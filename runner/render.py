@@ -113,9 +113,7 @@ def render_scorecard(console: Console, result: GradeResult, title: str = "", rev
     if result.status is Status.ERROR:
         console.print(Panel(Text(result.error or "grading failed", style="red"), title=f"{heading} · score 0",
                             title_align="left"))
-        _time_line(console, result)
-        if result.constraints:
-            console.print(Text.assemble(("Rules ", "bold"), f"imports: {result.constraints} (enforced)"))
+        _footer(console, result)
         return
     table = Table(title=heading, title_justify="left", expand=True)
     table.add_column("#", justify="right", width=3)
@@ -134,15 +132,14 @@ def render_scorecard(console: Console, result: GradeResult, title: str = "", rev
     console.print(Text.assemble(("Score ", "bold"), (f"{result.score:g}/100", f"bold {style}"),
                                 f"   {result.passed} of {result.total} checks passed · "
                                 f"{_points(result.points)}/{_points(result.max_points)} points"))
-    _time_line(console, result)
-    if result.constraints:
-        console.print(Text.assemble(("Rules ", "bold"), f"imports: {result.constraints} (enforced)"))
+    _footer(console, result)
     failing = [t for t in result.tests if t.outcome is not Outcome.PASSED]
     if failing and not reveal:
         console.print(Text("Run again with --reveal to see why each check failed.", style="dim"))
 
 
-def _time_line(console: Console, result: GradeResult) -> None:
+def _footer(console: Console, result: GradeResult) -> None:
+    """Time used, hints, and the enforced import rule, under either kind of scorecard."""
     parts = []
     if result.elapsed_s is not None:
         over = Text(" over time", style="bold red") if result.overtime else Text("")
@@ -152,6 +149,8 @@ def _time_line(console: Console, result: GradeResult) -> None:
         parts.append(Text.assemble(("Hints ", "bold"), str(result.hints_used)))
     if parts:
         console.print(Text("   ").join(parts))
+    if result.constraints:
+        console.print(Text.assemble(("Rules ", "bold"), f"imports: {result.constraints} (enforced)"))
 
 
 # ---- run --------------------------------------------------------------------------------------------

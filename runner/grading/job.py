@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runner.bank import Bank, Exercise
+from runner.bank import Exercise
 from runner.grading.plugin import LearnerHost, classify
 from runner.sandbox.child import ChildSpec
 from runner.sandbox.guard import build_forbidden
@@ -76,10 +76,9 @@ def open_submission(exercise: Exercise, submission: Path, deadline: float, emit)
     return host
 
 
-def run_examples_job(job: dict, emit) -> None:
+def run_examples_job(exercise: Exercise, submission: Path, emit) -> None:
     """Run the visible examples and plots of one submission and emit the results."""
-    exercise = Bank(Path(job["bank"])).get(job["exercise"])
-    host = open_submission(exercise, Path(job["submission"]), time.monotonic() + exercise.limits.run_seconds, emit)
+    host = open_submission(exercise, submission, time.monotonic() + exercise.limits.run_seconds, emit)
     if host is not None:
         _run_examples(exercise, host, emit)
 

@@ -148,21 +148,18 @@ class ExerciseRun:
 
 def run_examples(job: dict, results_fd: int) -> None:
     emit = Emitter(results_fd, job.get("id"))
-    try:
-        seconds = Bank(job["bank"]).get(job["exercise"]).limits.run_seconds
-    except Exception:  # noqa: BLE001 - the job reports a broken bank itself
-        seconds = 30.0
+    exercise = Bank(job["bank"]).get(job["exercise"])  # a broken bank raises: main reports it for this job
     pid = os.fork()
     if pid == 0:
         try:
             os.setpgid(0, 0)
             become_subreaper()
-            run_examples_job(job, emit)
+            run_examples_job(exercise, Path(job["submission"]), emit)
             finish_job_process(0)
         except BaseException as exc:  # noqa: BLE001
             _report_crash(emit, exc)
             finish_job_process(1)
-    supervise(pid, seconds + DEADLINE_GRACE_S, emit)
+    supervise(pid, exercise.limits.run_seconds + DEADLINE_GRACE_S, emit)
 
 
 def main(argv: list[str] | None = None) -> int:
