@@ -117,7 +117,7 @@ class LiveView:
                 summary = ", ".join(f"{n} {OUTCOME_STYLE[o][0].split()[-1]}" for o, n in counts.items())
                 parts.append(Text(f"Last submission: Score {r.score:g}/100 ({summary})", style="bold"))
         if self.hint:
-            parts.append(Panel(self.hint, title="Hint", title_align="left"))
+            parts.append(Panel(Text(self.hint), title="Hint", title_align="left"))  # bank text: not markup
         parts.append(Text(self.message, style="dim"))
         parts.append(Text(KEYS, style="bold"))
         return Panel(Group(*parts), title="practice", title_align="left")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from runner.results import GradeResult, Outcome, RunResult, Status
@@ -80,11 +81,12 @@ def render_prompt(console: Console, exercise) -> None:
     console.print(head)
     console.print(Markdown(exercise.prompt))
     rules = [f"Imports: {exercise.constraints.describe()}", *exercise.constraints.notes]
-    console.print(Panel("\n".join(f"• {r}" for r in rules), title="Constraints", title_align="left", expand=False))
+    console.print(Panel(Text("\n".join(f"• {r}" for r in rules)), title="Constraints", title_align="left",
+                        expand=False))
     if exercise.questions:
         console.print(Text("Written questions", style="bold"))
         for q in exercise.questions:
-            console.print(f"  {q.id}. {q.text.strip()}")
+            console.print(Text(f"  {q.id}. {q.text.strip()}"))
     console.print(f"Time limit: {exercise.minutes:g} minutes. Hints available: {len(exercise.hints)}.")
 
 
@@ -109,7 +111,7 @@ def render_scorecard(console: Console, result: GradeResult, title: str = "", rev
     from rich.panel import Panel
     from rich.table import Table
 
-    heading = f"{result.exercise} · {title}" if title else result.exercise
+    heading = escape(f"{result.exercise} · {title}" if title else result.exercise)
     if result.status is Status.ERROR:
         console.print(Panel(Text(result.error or "grading failed", style="red"), title=f"{heading} · score 0",
                             title_align="left"))
@@ -169,7 +171,7 @@ def render_run(console: Console, result: RunResult) -> None:
             if ex.message:
                 console.print(Text(f"    {ex.message}", style="red"))
             else:
-                console.print(f"    expected: {ex.expected}\n    got:      {ex.got}")
+                console.print(Text(f"    expected: {ex.expected}\n    got:      {ex.got}"))
     if result.examples:
         console.print(f"{result.passed} of {len(result.examples)} examples pass (visible examples only; "
                       f"submit to run the hidden checks).")
@@ -216,7 +218,7 @@ def render_history(console: Console, summary, submissions) -> None:
         table.add_column(name, justify="right" if name in ("Attempts", "Submissions", "Best") else "left")
     for e in summary:
         best = "–" if e.best is None else f"{e.best:g}"
-        table.add_row(e.exercise, e.title, str(e.attempts), str(e.submissions), best, clock(e.time_to_solve_s))
+        table.add_row(e.exercise, Text(e.title), str(e.attempts), str(e.submissions), best, clock(e.time_to_solve_s))
     console.print(table)
     if not submissions:
         return
@@ -259,9 +261,9 @@ def render_hint(console: Console, hint) -> None:
     from rich.panel import Panel
 
     if not hint.total:
-        console.print(hint.text)
+        console.print(Text(hint.text))
         return
-    console.print(Panel(hint.text, title=f"Hint {hint.number} of {hint.total} · {hint.exercise.id}",
+    console.print(Panel(Text(hint.text), title=f"Hint {hint.number} of {hint.total} · {hint.exercise.id}",
                         title_align="left"))
 
 
@@ -287,7 +289,8 @@ def render_presets(console: Console, default: str, presets: dict) -> None:
         table.add_column(name)
     for name, preset in presets.items():
         tasks = sum(slot.count for slot in preset.slots)
-        table.add_row(name + (" (default)" if name == default else ""), preset.title, f"{preset.minutes:g}", str(tasks))
+        table.add_row(name + (" (default)" if name == default else ""), Text(preset.title), f"{preset.minutes:g}",
+                      str(tasks))
     console.print(table)
 
 
@@ -314,7 +317,7 @@ def render_session(console: Console, report, final: bool = False) -> None:
     for i, t in enumerate(report.tasks, 1):
         counted = "–" if t.counted_at is None else f"+{clock(t.counted_at - s.started_at)}"
         subs = str(t.submissions) + (f" ({t.late} late)" if t.late else "")
-        table.add_row(str(i), t.exercise, t.title, f"{t.score:g}", subs, counted, str(t.hints))
+        table.add_row(str(i), t.exercise, Text(t.title), f"{t.score:g}", subs, counted, str(t.hints))
     console.print(table)
     if not final:
         for t in report.tasks:

@@ -1,0 +1,67 @@
+"""Bank text reaches the terminal verbatim: brackets are not Rich markup, questions have no hard line breaks."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from runner.bank import Bank
+from runner.config import REPO_ROOT
+from runner.core import HintInfo
+from runner.render import render_hint, render_prompt, render_scorecard
+from runner.results import GradeResult, Outcome, Status, TestResult
+
+BANK = Bank(REPO_ROOT)
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def rendered(draw, width: int = 80) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None, legacy_windows=False)
+    draw(console)
+    return console.file.getvalue()
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_prompt_golden_keeps_brackets():
+    """E1 Q1 shows `E[q·k] = 0`, not `E = 0` (golden text at 80 columns)."""
+    text = rendered(lambda c: render_prompt(c, BANK.get("E1")))
+    path = GOLDEN / "prompt_E1.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text()
+    assert "E[q·k] = 0" in text
+
+
+@pytest.mark.parametrize("exercise_id", BANK.ids)
+def test_questions_and_notes_render_verbatim(exercise_id):
+    exercise = BANK.get(exercise_id)
+    out = flat(rendered(lambda c: render_prompt(c, exercise), width=1000))
+    for q in exercise.questions:
+        assert "\n" not in q.text.strip(), f"{exercise_id} {q.id}: hard line break (use a folded `>-` block)"
+        assert flat(q.text) in out, f"{exercise_id} {q.id} does not render verbatim"
+    for note in exercise.constraints.notes:
+        assert flat(note) in out, f"{exercise_id}: constraint note does not render verbatim"
+    for i, hint in enumerate(exercise.hints, 1):
+        info = HintInfo(exercise=exercise, number=i, total=len(exercise.hints), text=hint)
+        shown = flat(rendered(lambda c, info=info: render_hint(c, info), width=1000))
+        assert flat(hint) in shown, f"{exercise_id} hint {i} does not render verbatim"
+
+
+def test_markup_like_titles_and_hints_are_escaped():
+    exercise = dataclasses.replace(BANK.get("E1"), title="Mean of E[x] [bold]", hints=("Use x[mask] [red]",))
+    out = rendered(lambda c: render_hint(c, HintInfo(exercise=exercise, number=1, total=1, text=exercise.hints[0])),
+                   width=200)
+    assert "Use x[mask] [red]" in out
+    result = GradeResult(exercise="E1", status=Status.GRADED,
+                         tests=(TestResult("t", "a check", Outcome.PASSED, 1, 1),))
+    assert "E1 · Mean of E[x] [bold]" in rendered(lambda c: render_scorecard(c, result, exercise.title), width=200)
+    error = dataclasses.replace(result, status=Status.ERROR, error="boom", tests=())
+    assert "Mean of E[x] [bold]" in rendered(lambda c: render_scorecard(c, error, exercise.title), width=200)
