@@ -7,8 +7,10 @@ import itertools
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,13 +29,21 @@ WORKER_ENV = {
 }
 
 
+def worker_command(results_fd: int) -> list[str]:
+    """The worker's command line: `-P` (Python 3.11+) keeps the working folder off its import path."""
+    safe = ["-P"] if sys.version_info >= (3, 11) else []
+    return [sys.executable, *safe, "-m", "runner.grading.worker", str(results_fd)]
+
+
 class _Worker:
-    def __init__(self, env_overrides: dict | None = None):
+    def __init__(self, env_overrides: dict | None = None, cwd: str | None = None):
         read_fd, write_fd = os.pipe()
         env = {**os.environ, **WORKER_ENV, **(env_overrides or {})}
         debug = bool(os.environ.get("PRACTICE_DEBUG"))
+        # The worker starts in a private empty folder, never the user's: a `random.py` or `json.py` where
+        # `practice` was run must not shadow the grader's own imports (Python 3.10 has no -P).
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "runner.grading.worker", str(write_fd)],
+            worker_command(write_fd), cwd=cwd,
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
             pass_fds=(write_fd,), env=env, start_new_session=True, close_fds=True,
         )
@@ -93,6 +103,7 @@ class GraderPool:
         self.env = env
         self.workers: list[_Worker] = []
         self._ids = itertools.count(1)
+        self._cwd = tempfile.mkdtemp(prefix="practice-grader-")
 
     def __enter__(self) -> GraderPool:
         return self
@@ -104,9 +115,11 @@ class GraderPool:
         for worker in self.workers:
             worker.close()
         self.workers = []
+        shutil.rmtree(self._cwd, ignore_errors=True)
 
     def _spare(self) -> _Worker:
-        worker = _Worker(self.env)
+        os.makedirs(self._cwd, exist_ok=True)
+        worker = _Worker(self.env, cwd=self._cwd)
         self.workers.append(worker)
         return worker
 
