@@ -269,3 +269,16 @@ def test_detector_thresholds_are_used(solution):
     assert solution.detect_induction_heads(w, tokens, 0.4, 0.95).sum() == 0, "copy_threshold ignored"
     assert solution.detect_induction_heads(w, tokens, 0.4, 0.9)[1, 0], "copy_threshold applied wrongly"
     assert not solution.detect_induction_heads(w, tokens, 1.5, 0.0).any(), "induction_threshold ignored"
+
+
+@pytest.mark.points(1)
+def test_detector_can_flag_layer_0(solution):
+    """Any layer can meet both thresholds: low thresholds flag layer-0 heads of a random model, 0 and 0 flag all."""
+    model = random_model(21)
+    tokens = repeated(22, 4, 6, 9)
+    want = (expected_induction(model, tokens) >= 0.07) & (expected_copying(model) >= 0.06)
+    assert want[0].any() and not want.all()
+    got = solution.detect_induction_heads(model, tokens, 0.07, 0.06)
+    assert np.array_equal(np.asarray(got, dtype=bool), want), "flags the wrong heads at low thresholds"
+    got = solution.detect_induction_heads("handmade-2l", repeated(23, 3, 6, 12), 0.0, 0.0)
+    assert np.asarray(got, dtype=bool).all(), "with both thresholds 0 every head meets both criteria (>=)"
