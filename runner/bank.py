@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.bankfile import Reader, parse_yaml
 from runner.errors import BankError, UnknownExercise
 
 FORMAT_VERSION = 1
@@ -18,7 +19,55 @@ IMPORT_POLICIES = ("numpy-only", "any")
 # Modules that "numpy-only" keeps out of learner code.
 NON_NUMPY_LIBRARIES = ("torch", "jax", "jaxlib", "tensorflow", "scipy", "sklearn", "numba", "cupy", "autograd")
 SUPPORT_DIR = "_support"  # exercises/_support: learner-facing library code, not an exercise
+PRESETS_FILE = "presets.yaml"  # exercises/presets.yaml: mock OA presets
+SCHEMA_FILE = "exercise.schema.json"  # exercises/exercise.schema.json: the bank's own schema, if it has one
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+class BankLayout:
+    """Where a bank keeps its files: the one place that knows the folder names."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @property
+    def exercises_dir(self) -> Path:
+        return self.root / "exercises"
+
+    @property
+    def hidden_tests_dir(self) -> Path:
+        return self.root / "hidden_tests"
+
+    @property
+    def solutions_dir(self) -> Path:
+        return self.root / "solutions"
+
+    @property
+    def support_dir(self) -> Path:
+        """Learner-facing library code, on the import path of learner code and of the checks."""
+        return self.exercises_dir / SUPPORT_DIR
+
+    @property
+    def presets_path(self) -> Path:
+        return self.exercises_dir / PRESETS_FILE
+
+    @property
+    def schema_override_path(self) -> Path:
+        return self.exercises_dir / SCHEMA_FILE
+
+    @property
+    def protected_dirs(self) -> tuple[Path, Path]:
+        """The folders learner code must never read or import from: hidden tests and solutions."""
+        return self.hidden_tests_dir, self.solutions_dir
+
+    def exercise_dir(self, exercise_id: str) -> Path:
+        return self.exercises_dir / exercise_id
+
+    def tests_dir(self, exercise_id: str) -> Path:
+        return self.hidden_tests_dir / exercise_id
+
+    def solution_dir(self, exercise_id: str) -> Path:
+        return self.solutions_dir / exercise_id
 
 
 @dataclass(frozen=True)
@@ -104,8 +153,12 @@ class Exercise:
     plots: tuple[Plot, ...] = ()
 
     @property
+    def layout(self) -> BankLayout:
+        return BankLayout(self.root)
+
+    @property
     def exercise_dir(self) -> Path:
-        return self.root / "exercises" / self.id
+        return self.layout.exercise_dir(self.id)
 
     @property
     def stub_path(self) -> Path:
@@ -113,16 +166,20 @@ class Exercise:
 
     @property
     def tests_dir(self) -> Path:
-        return self.root / "hidden_tests" / self.id
+        return self.layout.tests_dir(self.id)
 
     @property
     def support_dir(self) -> Path:
         """The bank's learner-facing library code, on the import path of learner code and checks."""
-        return self.root / "exercises" / SUPPORT_DIR
+        return self.layout.support_dir
+
+    @property
+    def protected_dirs(self) -> tuple[Path, Path]:
+        return self.layout.protected_dirs
 
     @property
     def solutions_dir(self) -> Path:
-        return self.root / "solutions" / self.id
+        return self.layout.solution_dir(self.id)
 
     @property
     def reference_path(self) -> Path:
@@ -150,63 +207,6 @@ _REQUIRED = ("format", "id", "title", "topic", "difficulty", "minutes", "stub", 
 _OPTIONAL = ("tags", "examples", "constraints", "hints", "questions", "limits", "plots")
 
 
-class _Reader:
-    """Validate one YAML mapping, raising BankError that names file, field and fix."""
-
-    def __init__(self, path: Path, data: Any, where: str = ""):
-        self.path, self.data, self.where = path, data, where
-
-    def fail(self, key: str, problem: str, fix: str) -> BankError:
-        name = f"{self.where}{key}" if key else self.where.rstrip(".") or "(top level)"
-        return BankError(f"{self.path}: field `{name}` {problem}", fix=fix)
-
-    def mapping(self, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict:
-        if not isinstance(self.data, dict):
-            raise self.fail("", "is not a mapping", "Write it as `key: value` lines.")
-        for key in self.data:
-            if key not in allowed:
-                import difflib
-
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f"Did you mean `{close[0]}`?" if close else f"Allowed keys: {', '.join(allowed)}."
-                raise self.fail(str(key), "is not a known key", f"Remove it. {hint}")
-        for key in required:
-            if key not in self.data or self.data[key] is None:
-                raise self.fail(key, "is missing", f"Add `{key}:` (see exercises/SCHEMA.md).")
-        return self.data
-
-    def text(self, key: str, default: str | None = None) -> str | None:
-        value = self.data.get(key, default)
-        if value is None or isinstance(value, str):
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise self.fail(key, f"must be text, not {type(value).__name__}", "Quote it or write it as a string.")
-
-    def number(self, key: str, default: float | None = None, minimum: float = 0.0) -> float:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= minimum:
-            raise self.fail(key, f"must be a number above {minimum:g}, got {value!r}", "Give a positive number.")
-        return float(value)
-
-    def text_list(self, key: str) -> tuple[str, ...]:
-        value = self.data.get(key) or []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(key, "must be a list of strings", "Write it as `- item` lines.")
-        return tuple(value)
-
-    def items(self, key: str) -> list[_Reader]:
-        value = self.data.get(key) or []
-        if not isinstance(value, list):
-            raise self.fail(key, "must be a list", "Write each entry as a `- ` item.")
-        return [_Reader(self.path, item, f"{self.where}{key}[{i}].") for i, item in enumerate(value)]
-
-    def sub(self, key: str) -> _Reader:
-        return _Reader(self.path, self.data.get(key) or {}, f"{self.where}{key}.")
-
-
 class ParseCache:
     """Parsed exercise.yaml data kept as JSON, keyed by file size and mtime, so listing skips YAML parsing."""
 
@@ -228,11 +228,11 @@ class ParseCache:
         try:
             stamp = self._stamp(path)
         except OSError:
-            return _parse_yaml(path)
+            return parse_yaml(path)
         hit = self.entries.get(key)
         if hit and hit[0] == stamp:
             return hit[1]
-        data = _parse_yaml(path)
+        data = parse_yaml(path)
         self.entries[key], self.dirty = [stamp, data], True
         return data
 
@@ -249,24 +249,7 @@ class ParseCache:
             pass  # a cache that cannot be written only costs time
 
 
-def _parse_yaml(path: Path) -> Any:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BankError(f"{path}: cannot be read ({exc.strerror})", fix="Check the file exists.") from None
-    try:
-        return yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise BankError(f"{path}: YAML error{where}: {problem}", fix="Fix the YAML syntax there.") from None
-
-
-def _example(r: _Reader) -> Example:
+def _example(r: Reader) -> Example:
     r.mapping(("call", "expect", "check", "raises", "rtol", "atol", "note"), ("call",))
     given = [k for k in ("expect", "check", "raises") if r.data.get(k) is not None]
     if len(given) != 1:
@@ -282,7 +265,7 @@ def _example(r: _Reader) -> Example:
     )
 
 
-def _constraints(r: _Reader) -> Constraints:
+def _constraints(r: Reader) -> Constraints:
     r.mapping(("imports", "forbid", "notes"))
     imports = r.text("imports", "numpy-only")
     if imports not in IMPORT_POLICIES:
@@ -290,7 +273,7 @@ def _constraints(r: _Reader) -> Constraints:
     return Constraints(imports=imports, forbid=r.text_list("forbid"), notes=r.text_list("notes"))
 
 
-def _limits(r: _Reader) -> Limits:
+def _limits(r: Reader) -> Limits:
     keys = tuple(Limits.__dataclass_fields__)
     r.mapping(keys)
     defaults = Limits()
@@ -302,8 +285,8 @@ def _limits(r: _Reader) -> Limits:
 
 def load_exercise(root: Path, exercise_id: str, cache: ParseCache | None = None) -> Exercise:
     """Load and validate exercises/<id>/exercise.yaml."""
-    path = root / "exercises" / exercise_id / "exercise.yaml"
-    r = _Reader(path, cache.parse(path) if cache else _parse_yaml(path))
+    path = BankLayout(root).exercise_dir(exercise_id) / "exercise.yaml"
+    r = Reader(path, cache.parse(path) if cache else parse_yaml(path))
     r.mapping(_REQUIRED + _OPTIONAL, _REQUIRED)
     if r.data["format"] != FORMAT_VERSION:
         raise r.fail("format", f"is {r.data['format']!r}", f"This version of practice reads format {FORMAT_VERSION}.")
@@ -356,14 +339,14 @@ def _sort_key(exercise_id: str) -> tuple:
     return (exercise_id[:1].isalpha(),) + tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
-class Bank:
+class Bank(BankLayout):
     """The exercises of one bank root, loaded lazily by id."""
 
     def __init__(self, root: Path, cache_dir: Path | None = None):
-        self.root = Path(root)
+        super().__init__(root)
         digest = f"{zlib.crc32(str(self.root.resolve()).encode()):08x}"
         self._parse_cache = ParseCache(Path(cache_dir) / f"bank-{digest}.json" if cache_dir else None)
-        folder = self.root / "exercises"
+        folder = self.exercises_dir
         if not folder.is_dir():
             raise BankError(f"{self.root} has no exercises/ folder",
                             fix="Point PRACTICE_BANK (or --bank) at a bank with exercises/, hidden_tests/, solutions/.")

@@ -18,7 +18,6 @@ from runner.errors import BankError, NoAttempt, UsageError
 from runner.store import Attempt, Session, Submission
 from runner.workspace import create_from_stub
 
-PRESETS_FILE = "presets.yaml"  # in the bank's exercises/ folder
 SCORE_SCALE = "0-100: the mean of the task scores, each task weighted equally"
 
 
@@ -89,16 +88,17 @@ class SessionReport:
 
 def load_presets(bank_root: Path) -> tuple[str, dict[str, Preset]]:
     """Read exercises/presets.yaml; return (default name, presets)."""
-    from runner.bank import _parse_yaml, _Reader
+    from runner.bank import BankLayout
+    from runner.bankfile import Reader, parse_yaml
 
-    path = bank_root / "exercises" / PRESETS_FILE
+    path = BankLayout(bank_root).presets_path
     if not path.is_file():
         raise BankError(f"{path} does not exist", fix="Add mock presets to the bank, or use --ids.")
-    r = _Reader(path, _parse_yaml(path))
+    r = Reader(path, parse_yaml(path))
     r.mapping(("format", "default", "presets"), ("format", "default", "presets"))
     presets = {}
     for name, body in (r.data["presets"] or {}).items():
-        p = _Reader(path, body, f"presets.{name}.")
+        p = Reader(path, body, f"presets.{name}.")
         p.mapping(("title", "minutes", "slots", "order"), ("title", "minutes", "slots"))
         order = p.text("order", "easiest-first")
         if order not in ("easiest-first", "as-listed"):

@@ -72,6 +72,8 @@ def schema_errors(value, schema: dict, where: str = "") -> list[str]:
 
 def load_schema(bank_root: Path) -> dict:
     """The bank's own schema if it has one, else the one shipped with practice."""
-    override = bank_root / "exercises" / SCHEMA_FILE
+    from runner.bank import BankLayout
+
+    override = BankLayout(bank_root).schema_override_path
     path = override if override.is_file() else SHIPPED
     return json.loads(path.read_text(encoding="utf-8"))

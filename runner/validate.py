@@ -7,12 +7,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.bank import SUPPORT_DIR, Bank, Exercise, _parse_yaml
+from runner.bank import PRESETS_FILE, SCHEMA_FILE, SUPPORT_DIR, Bank, Exercise
+from runner.bankfile import parse_yaml
 from runner.errors import BankError
 from runner.results import GradeResult, Outcome
 from runner.schema import load_schema, schema_errors
 
-BANK_FILES = {"CONVENTIONS.md", "SCHEMA.md", "presets.yaml", "exercise.schema.json", SUPPORT_DIR}
+BANK_FILES = {"CONVENTIONS.md", "SCHEMA.md", PRESETS_FILE, SCHEMA_FILE, SUPPORT_DIR}
 TIME_SHARE = 0.5  # the reference must grade within this share of the run deadline
 DETERMINISM_SEED = "12345"  # hash seed of the second, reversed-order run
 
@@ -62,9 +63,9 @@ def _failures(result: GradeResult) -> str:
 
 def static_checks(bank: Bank, exercise_id: str, report: ExerciseReport, schema: dict) -> Exercise | None:
     """Schema, loading, and the files every exercise needs."""
-    yaml_path = bank.root / "exercises" / exercise_id / "exercise.yaml"
+    yaml_path = bank.exercise_dir(exercise_id) / "exercise.yaml"
     try:
-        data = _parse_yaml(yaml_path)
+        data = parse_yaml(yaml_path)
     except BankError as exc:
         report.add(yaml_path, exc.one_line())
         return None
@@ -144,11 +145,10 @@ def orphans(bank: Bank) -> list[Problem]:
     def visible(folder: Path):
         return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.name != "__pycache__")
 
-    for entry in visible(bank.root / "exercises"):
+    for entry in visible(bank.exercises_dir):
         if entry.name not in ids and entry.name not in BANK_FILES:
             problems.append(Problem(entry, "belongs to no exercise. Remove it, or give it an exercise.yaml"))
-    for top in ("hidden_tests", "solutions"):
-        folder = bank.root / top
+    for folder in (bank.hidden_tests_dir, bank.solutions_dir):
         if not folder.is_dir():
             continue
         for entry in visible(folder):

@@ -1,18 +1,10 @@
 """Hidden checks for 4B: zero and mean ablation of one head, with downstream layers recomputed."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from toymodel import load_model
 
 from runner.checks import assert_close, assert_scalar, assert_shape, assert_unchanged
-
-_SUPPORT = Path(__file__).resolve().parents[2] / "exercises" / "_support"
-if str(_SUPPORT) not in sys.path:
-    sys.path.insert(0, str(_SUPPORT))
-
-from toymodel import load_model  # noqa: E402
 
 
 def random_model(seed, n_layers=2, n_heads=3, d_model=10, d_head=6, vocab=9, n_ctx=14):

@@ -1,18 +1,10 @@
 """Hidden checks for 4C: residual-stream activation patching and the (layer, position) sweep."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from toymodel import load_model
 
 from runner.checks import assert_close, assert_scalar, assert_shape, assert_unchanged
-
-_SUPPORT = Path(__file__).resolve().parents[2] / "exercises" / "_support"
-if str(_SUPPORT) not in sys.path:
-    sys.path.insert(0, str(_SUPPORT))
-
-from toymodel import load_model  # noqa: E402
 
 CLEAN = np.array([0, 3, 7, 5, 9, 3])
 CORRUPT_B = np.array([0, 3, 8, 5, 9, 3])  # the token after the first 3 changed: induction now predicts 8
@@ -222,3 +214,16 @@ def test_errors(solution):
         solution.patching_effect("handmade-2l", CLEAN, CLEAN.copy(), 0, 1, 7, normalize=True)
     with pytest.raises(ValueError):
         solution.patched_logits("handmade-2l", CORRUPT_B, np.zeros((3, 6, 64)), 3, 1)
+
+
+@pytest.mark.points(1)
+def test_position_and_layer_out_of_range(solution):
+    """ValueError for pos outside 0..L-1 (negative too) or layer outside 0..n_layers, each on its own."""
+    w = random_model(30, vocab=12)
+    clean = stack(w, CLEAN)
+    want = manual_forward(w, CORRUPT_B, (3, 5, clean[3, 5]))[1]
+    assert_close(solution.patched_logits(w, CORRUPT_B, clean, 3, 5), want,
+                 what="logits after patching the last position of the final residual")
+    for layer, pos in ((0, -1), (1, -6), (2, 6), (-1, 2), (4, 2)):
+        with pytest.raises(ValueError):
+            solution.patched_logits(w, CORRUPT_B, clean, layer, pos)

@@ -1,18 +1,10 @@
 """Hidden checks for E10: composition scores and a hand-built induction circuit run in the toy-model library."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from toymodel import load_model
 
 from runner.checks import assert_close, assert_scalar
-
-SUPPORT = Path(__file__).resolve().parents[2] / "exercises" / "_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
-
-from toymodel import load_model  # noqa: E402
 
 
 def frob(M):

@@ -1,18 +1,10 @@
 """Hidden checks for E16: skip-trigram data, a trained 1-layer attention model, and its OV readout."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from toymodel import load_model
 
 from runner.checks import assert_dtype, assert_shape
-
-SUPPORT = Path(__file__).resolve().parents[2] / "exercises" / "_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
-
-from toymodel import load_model  # noqa: E402
 
 # each b is shared by two trigrams, so b alone does not tell c
 TRIGRAMS = np.array([[5, 11, 14], [6, 12, 15], [7, 13, 16], [8, 11, 17], [9, 12, 18], [10, 13, 19]])

@@ -1,19 +1,11 @@
 """Hidden checks for E17: one edge's selection and write, on the e9 and e19 fixtures and a random model."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from toymodel import load_model
+from toymodel.quick_fixtures import permute_heads
 
 from runner.checks import assert_close, assert_scalar, assert_shape, assert_unchanged
-
-SUPPORT = Path(__file__).resolve().parents[2] / "exercises" / "_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
-
-from toymodel import load_model  # noqa: E402
-from toymodel.quick_fixtures import permute_heads  # noqa: E402
 
 
 def e9_permuted():

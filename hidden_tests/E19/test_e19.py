@@ -1,19 +1,11 @@
 """Hidden checks for E19: self-attention fraction, OV argmax map and the local-but-transforming detector."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from toymodel import load_model
+from toymodel.quick_fixtures import permute_heads
 
 from runner.checks import assert_close, assert_dtype, assert_shape, assert_unchanged
-
-SUPPORT = Path(__file__).resolve().parents[2] / "exercises" / "_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
-
-from toymodel import load_model  # noqa: E402
-from toymodel.quick_fixtures import permute_heads  # noqa: E402
 
 FIXTURE = "e19-local-permutation"
 PERM = [2, 0, 3, 1]  # new head h is old head PERM[h]: the local permutation head (old 0) is now head 1

@@ -1,18 +1,10 @@
 """Hidden checks for E8: offset heads from positional embeddings, causal versus bidirectional patterns."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from toymodel import load_model
 
 from runner.checks import assert_close, assert_scalar, assert_shape, assert_unchanged
-
-SUPPORT = Path(__file__).resolve().parents[2] / "exercises" / "_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
-
-from toymodel import load_model  # noqa: E402
 
 D_MODEL, N_CTX = 11, 7
 

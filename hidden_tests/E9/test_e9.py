@@ -1,19 +1,11 @@
 """Hidden checks for E9: name-mover detection on the hand-built e9-name-movers fixture and reordered copies."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from toymodel import load_model
+from toymodel.quick_fixtures import permute_heads
 
 from runner.checks import assert_close, assert_dtype, assert_shape, assert_unchanged
-
-SUPPORT = Path(__file__).resolve().parents[2] / "exercises" / "_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
-
-from toymodel import load_model  # noqa: E402
-from toymodel.quick_fixtures import permute_heads  # noqa: E402
 
 FIXTURE = "e9-name-movers"
 BOS, END = 0, 15

@@ -22,9 +22,21 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): how many points a hidden check is worth")
-    support = Path(__file__).resolve().parents[2] / "exercises" / "_support"
+    support = _bank_of(config.args).support_dir
     if support.is_dir() and str(support) not in sys.path:
         sys.path.insert(0, str(support))
+
+
+def _bank_of(args: list[str]):
+    """The bank whose hidden_tests/ holds the tests given, else the default bank."""
+    from runner.bank import BankLayout
+    from runner.config import resolve_locations
+
+    for arg in args:
+        for folder in Path(arg.split("::")[0]).resolve().parents:
+            if folder.name == "hidden_tests":
+                return BankLayout(folder.parent)
+    return BankLayout(resolve_locations().bank)
 
 
 def load_module(path: Path, name: str = "submission"):

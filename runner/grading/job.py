@@ -30,7 +30,7 @@ def child_spec(exercise: Exercise, submission: Path, support_dirs: tuple[str, ..
         submission=str(submission),
         workdir="",
         support_dirs=support_dirs,
-        protected_dirs=(str(exercise.root / "hidden_tests"), str(exercise.root / "solutions")),
+        protected_dirs=tuple(str(d) for d in exercise.protected_dirs),
         forbidden=build_forbidden(exercise.constraints.forbidden_modules(), exercise.constraints.describe()),
         memory_mb=limits.memory_mb,
         call_cpu_seconds=limits.call_cpu_seconds,
