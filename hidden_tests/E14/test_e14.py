@@ -89,6 +89,16 @@ def test_zero_norm_raises(solution):
 
 
 @pytest.mark.points(1)
+def test_bad_shapes_raise(solution):
+    """f or g not of shape [d] (for example [1, d], or another width) raises ValueError."""
+    rng = np.random.default_rng(14)
+    x, f, g = rng.normal(size=(3, 5)), rng.normal(size=5), rng.normal(size=5)
+    for bad_f, bad_g in ((f, g[None]), (f[None], g), (f, g[:4]), (f[:4], g), (f[:, None], g)):
+        with pytest.raises(ValueError):
+            solution.replace_direction(x, bad_f, bad_g)
+
+
+@pytest.mark.points(1)
 def test_float32_stays_float32(solution):
     """float32 x gives a float32 result, correct to rtol=1e-4."""
     rng = np.random.default_rng(3)
