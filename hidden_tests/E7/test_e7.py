@@ -136,6 +136,23 @@ def test_validator_rejects_invalid_patterns(solution):
 
 
 @pytest.mark.points(1)
+def test_validator_masked_entries_exactly_zero(solution):
+    """With causal=True a masked entry of 1e-12 is rejected (exactly 0 above the diagonal, not within atol)."""
+    W_E, W_pos, W_Q, W_K = _model(7)
+    C = _pattern_loop(_embed_loop(SENTENCE, W_E, W_pos), W_Q, W_K, True)
+    for tiny in (1e-12, 1e-9):
+        leak = C.copy()
+        leak[3, 5] = tiny
+        leak[3, 3] -= tiny  # the row still sums to 1 within atol
+        got = _as_bool(solution.is_valid_pattern(leak, causal=True), "is_valid_pattern")
+        assert not got, "accepted a causal pattern with a tiny nonzero entry above the diagonal"
+    signed = C.copy()
+    signed[2, 4] = -0.0  # negative zero is zero
+    got = _as_bool(solution.is_valid_pattern(signed, causal=True), "is_valid_pattern")
+    assert got, "rejected -0.0 above the diagonal"
+
+
+@pytest.mark.points(1)
 def test_float32_kept_and_inputs_unchanged(solution):
     """float32 X and weights give a float32 pattern (rtol 1e-4); no input is modified."""
     W_E, W_pos, W_Q, W_K = _model(6)
