@@ -63,10 +63,14 @@ def command(*names, group: typer.Typer = app, **kwargs):
 
 def practice(settle: bool = True):
     """The platform for this invocation; first applies mock-session deadline rules (snapshot, settle)."""
+    from runner.clock import clock_from_env
     from runner.config import resolve_locations
     from runner.core import Practice
 
-    p = Practice(resolve_locations(STATE["bank"]))
+    p = Practice(resolve_locations(STATE["bank"]), clock=clock_from_env())  # a test may shift the clock
+    notice = p.interrupted_notice()  # a submission stopped by Ctrl-C, kill -9 or a closed terminal
+    if notice:
+        render.make_console(stderr=True).print(notice, markup=False)
     if settle and p.store.open_session() is not None:  # most commands run with no session: skip the import
         p.mock.snapshot()
         p.mock.settle()
@@ -298,12 +302,25 @@ def new(exercise_id: str = typer.Argument(..., help="The new exercise's id, e.g.
 @command("validate")
 def validate(exercise_ids: list[str] | None = typer.Argument(None, help="Ids to check; all when left out.",
                                                              show_default=False),
-             jobs: int = typer.Option(2, "--jobs", "-j", help="Gradings in parallel.")):
+             jobs: int = typer.Option(2, "--jobs", "-j", help="Gradings in parallel."),
+             mutants: bool = typer.Option(False, "--mutants", help="Mutation analysis instead: grade generated "
+                                                                    "mutants of each reference, show survivors."),
+             as_json: bool = typer.Option(False, "--json", help="With --mutants: print one JSON object.")):
     """Prove exercises sound: schema, reference 100, stub 0, wrong solutions rejected, determinism, timing."""
     from runner.validate import validate as run_validation
 
     p = practice(settle=False)
     console = render.make_console()
+    if mutants:
+        from runner.mutants import mutation_analysis
+
+        reports = mutation_analysis(p.bank, exercise_ids or None, jobs,
+                                    on_report=None if as_json else lambda r: render.render_mutants(console, r))
+        if as_json:
+            typer.echo(json.dumps({"exercises": [r.to_dict() for r in reports]}))
+        if not all(r.ok for r in reports):
+            raise typer.Exit(int(ExitStatus.ERROR))
+        return
     reports, orphans = run_validation(p.bank, exercise_ids or None, jobs,
                                       on_report=lambda r: render.render_validation(console, r, p.bank.root))
     render.render_orphans(console, orphans, p.bank.root)
@@ -324,29 +341,38 @@ def grade(exercise_id: str = typer.Argument(..., help="Exercise id, or `merge` t
           as_json: bool = typer.Option(False, "--json", help="One JSON line per submission on stdout."),
           csv_file: Path | None = typer.Option(None, "--csv", help="Also write a CSV of scores.", dir_okay=False),
           junit: Path | None = typer.Option(None, "--junit", help="Also write JUnit XML.", dir_okay=False),
-          shard_spec: str | None = typer.Option(None, "--shard", help="Grade only shard I of N (I/N), e.g. in a "
-                                                                      "CI matrix; join with `grade merge`.")):
-    """Grade many submissions with the hidden checks, in parallel (instructors)."""
+          shard_spec: str | None = typer.Option(None, "--shard", help="Grade only shard I of N (I/N, e.g. in a "
+                                                "CI matrix), or `auto` in a Slurm array or Kubernetes indexed Job; "
+                                                "join with `grade merge`."),
+          shard_count: int | None = typer.Option(None, "--shard-count", help="With --shard auto: how many shards "
+                                                 "(a Kubernetes Job's completions; Slurm tells it itself).")):
+    """Grade many submissions with the hidden checks, in parallel (instructors).
+
+    Results go out as they finish: JSON lines on stdout (--json) and CSV rows (--csv), so an interrupted run
+    keeps what was graded. Students are sharded by a stable hash of their name: any shard can be rerun alone.
+    """
     from runner import batch
 
     if exercise_id.lower() == "merge":
         results = batch.read_json_lines(paths)
         exercise_name = results[0]["exercise"] if results else "merge"
+        if csv_file:
+            batch.write_csv(results, csv_file)
+        if junit:
+            batch.write_junit(results, junit, exercise_name)
+        if as_json:
+            for record in results:
+                typer.echo(json.dumps(record))
     else:
         exercise = practice(settle=False).bank.get(exercise_id)
         entries = batch.collect(exercise, paths)
-        if shard_spec:
-            entries = batch.shard(entries, *batch.parse_shard(shard_spec))
-        graded = render.run_with_progress(lambda on_result: batch.grade_all(exercise, entries, jobs, on_result),
-                                          len(entries), echo_json=as_json)
-        results, exercise_name = [g.to_dict() for g in graded], exercise.id
-    if csv_file:
-        batch.write_csv(results, csv_file)
-    if junit:
-        batch.write_junit(results, junit, exercise_name)
-    if as_json and exercise_id.lower() == "merge":
-        for record in results:
-            typer.echo(json.dumps(record))
+        chosen = batch.resolve_shard(shard_spec, shard_count, os.environ)
+        if chosen:
+            entries = batch.shard(entries, *chosen)
+        with batch.Reports(exercise.id, csv_file, junit) as reports:
+            graded = render.run_with_progress(lambda on_result: batch.grade_all(exercise, entries, jobs, on_result),
+                                              len(entries), echo_json=as_json, also=reports.add)
+        results = [g.to_dict() for g in graded]
     render.render_batch(render.make_console(stderr=as_json), results, batch.summary(results), table=not as_json)
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.bank import Bank, Exercise
+from runner.clock import Timebox, attempt_timebox
 from runner.config import Locations, resolve_locations
 from runner.errors import NoAttempt, PracticeError, UsageError, WorkspaceError
 from runner.store import Attempt, Snapshot, Store, Submission
@@ -19,6 +21,35 @@ from runner.workspace import create_from_stub, learner_file, move_aside, read_so
 
 if TYPE_CHECKING:  # results load with the grader, not with every command
     from runner.results import GradeResult, RunResult
+
+
+@contextmanager
+def interruptible(store: Store, submission_id: int) -> Iterator[None]:
+    """Grade under a guard: Ctrl-C, SIGTERM, SIGHUP or a crash marks the submission interrupted at once.
+
+    `kill -9` cannot be caught: then the submission's lock dies with the process and the next command marks it.
+    """
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    except BaseException as exc:
+        why = ("grading was stopped (Ctrl-C or a signal)" if isinstance(exc, (KeyboardInterrupt, SystemExit))
+               else f"grading failed before its result was recorded ({type(exc).__name__}: {exc})")
+        store.interrupt_submission(submission_id, why)
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @dataclass(frozen=True)
@@ -38,6 +69,7 @@ class StartInfo:
     created: bool
     moved_to: Path | None
     now: float
+    timebox: Timebox | None = None  # the clock the attempt is judged by (its mock session's, in a session)
 
 
 @dataclass(frozen=True)
@@ -64,6 +96,21 @@ class StatusInfo:
     now: float
     open_attempts: list[Attempt] = field(default_factory=list)
     best: dict = field(default_factory=dict)
+    timeboxes: dict = field(default_factory=dict)  # attempt id -> Timebox
+
+
+@dataclass(frozen=True)
+class PendingSubmission:
+    """A submission recorded but not yet graded (see `Practice.begin_submit`)."""
+
+    id: int
+    exercise: Exercise
+    attempt: Attempt | None
+    path: Path
+    elapsed_s: float | None
+    time_limit_s: float
+    clock: str  # "exercise" or "session"
+    counted: bool
 
 
 @dataclass(frozen=True)
@@ -155,9 +202,16 @@ class Practice:
         created = create_from_stub(path, exercise)
         if attempt is not None:
             self.store.set_active(attempt.id)
-            return StartInfo(exercise, attempt, path, True, created, moved, now)
+            return StartInfo(exercise, attempt, path, True, created, moved, now, self.timebox(attempt))
         attempt = self.store.start_attempt(exercise.id, str(path), exercise.time_limit_s, now)
-        return StartInfo(exercise, attempt, path, False, created, moved, now)
+        return StartInfo(exercise, attempt, path, False, created, moved, now, self.timebox(attempt))
+
+    def timebox(self, attempt: Attempt | None) -> Timebox | None:
+        """The clock an attempt is judged by: its mock session's deadline in a session, else its own limit."""
+        if attempt is None:
+            return None
+        session = self.store.session(attempt.session_id) if attempt.session_id is not None else None
+        return attempt_timebox(attempt, session)
 
     def target(self, exercise_id: str | None, file: Path | None) -> Target:
         """Find what to run or submit: the given id (or the active attempt) and the given file (or its own)."""
@@ -197,33 +251,70 @@ class Practice:
 
         During a mock session the submission counts for it until the deadline; after, it is kept but flagged.
         """
+        pending = self.begin_submit(exercise_id, file)
+        from runner.grading.client import grade_file
+
+        with interruptible(self.store, pending.id):
+            return self.finish_submit(pending, (self.grader or grade_file)(pending.exercise, pending.path))
+
+    def begin_submit(self, exercise_id: str | None, file: Path | None) -> PendingSubmission:
+        """Apply the mock deadline rules, then record the source; grade it next and pass the result to finish."""
         self.mock.snapshot()
         self.mock.settle()
         target = self.target(exercise_id, file)
         now = self.clock()
-        counted = True
-        attempt = target.attempt
-        if attempt is not None and attempt.session_id is not None:
-            session = self.store.session(attempt.session_id)
-            counted = session is not None and now <= session.deadline
-        return self.grade_and_record(target.exercise, attempt, target.path, now=now, counted=counted)
+        box = self.timebox(target.attempt)
+        counted = box.counts(now) if box is not None and box.mock else True
+        return self.begin_grading(target.exercise, target.attempt, target.path, now, counted)
+
+    def begin_grading(self, exercise: Exercise, attempt: Attempt | None, path: Path, now: float,
+                      counted: bool = True, automatic: bool = False,
+                      record_file: str | None = None) -> PendingSubmission:
+        """Record the source first, so nothing is lost if grading crashes."""
+        source = read_source(path)
+        box = self.timebox(attempt)
+        elapsed = box.elapsed(now) if box else None
+        submission_id = self.store.begin_submission(
+            exercise.id, attempt.id if attempt else None, record_file or str(path), source, elapsed, now,
+            attempt.session_id if attempt else None, counted, automatic)
+        return PendingSubmission(submission_id, exercise, attempt, path, elapsed,
+                                 box.limit_s if box else exercise.time_limit_s, box.source if box else "exercise",
+                                 counted)
+
+    def finish_submit(self, pending: PendingSubmission, result: GradeResult) -> GradeResult:
+        """Stamp the grader's result with the clock and the attempt, and record it."""
+        attempt = self.store.attempt(pending.attempt.id) if pending.attempt else None
+        result = dataclasses.replace(result, elapsed_s=pending.elapsed_s, time_limit_s=pending.time_limit_s,
+                                     clock=pending.clock, hints_used=attempt.hints_used if attempt else 0,
+                                     counted=pending.counted)
+        self.store.finish_submission(pending.id, result.status.value, result.score, result.points,
+                                     result.max_points, result.error, json.dumps(result.to_dict()))
+        return result
+
+    def cancel_submit(self, pending: PendingSubmission) -> None:
+        """The learner stopped grading: keep the source, mark it cancelled (it never counts)."""
+        self.store.cancel_submission(pending.id)
 
     def grade_and_record(self, exercise: Exercise, attempt: Attempt | None, path: Path, now: float,
                          counted: bool = True, automatic: bool = False, record_file: str | None = None) -> GradeResult:
         """Record the source first (nothing is lost if grading crashes), grade it, then record the result."""
         from runner.grading.client import grade_file
 
-        source = read_source(path)
-        elapsed = attempt.elapsed(now) if attempt else None
-        submission_id = self.store.begin_submission(
-            exercise.id, attempt.id if attempt else None, record_file or str(path), source, elapsed, now,
-            attempt.session_id if attempt else None, counted, automatic)
-        result = (self.grader or grade_file)(exercise, path)
-        result = dataclasses.replace(result, elapsed_s=elapsed, time_limit_s=exercise.time_limit_s,
-                                     hints_used=attempt.hints_used if attempt else 0, counted=counted)
-        self.store.finish_submission(submission_id, result.status.value, result.score, result.points,
-                                     result.max_points, result.error, json.dumps(result.to_dict()))
-        return result
+        pending = self.begin_grading(exercise, attempt, path, now, counted, automatic, record_file)
+        with interruptible(self.store, pending.id):
+            return self.finish_submit(pending, (self.grader or grade_file)(exercise, path))
+
+    def interrupted_notice(self) -> str | None:
+        """One line about submissions interrupted since the last command (they never count), or None."""
+        lost = self.store.take_interrupted()
+        if not lost:
+            return None
+        which = ", ".join(f"#{s.id} ({s.exercise})" for s in lost)
+        if len(lost) == 1:
+            return (f"note: submission {which} stopped before grading finished and does not count (its source "
+                    "is kept); submit again to grade it.")
+        return (f"note: submissions {which} stopped before grading finished and do not count (their sources "
+                "are kept); submit again to grade them.")
 
     # ---- help ---------------------------------------------------------------------------------------------
 
@@ -263,7 +354,8 @@ class Practice:
         active = self.store.active_attempt()
         exercise = self.bank.get(active.exercise) if active else None
         opened = [a for a in self.store.attempts() if a.state == "open"]
-        return StatusInfo(active, exercise, self.clock(), opened, self.store.best_scores())
+        boxes = {a.id: self.timebox(a) for a in opened + ([active] if active else [])}
+        return StatusInfo(active, exercise, self.clock(), opened, self.store.best_scores(), boxes)
 
     def versions(self, exercise_id: str) -> tuple[Exercise, Attempt, list[Snapshot]]:
         """Every saved version of the exercise's open attempt (from the live view and session commands)."""

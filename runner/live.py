@@ -61,7 +61,8 @@ class LiveView:
         self.message = "Grading with the hidden checks…"
         self.p.grader = lambda exercise, path: next(iter(pool.run(exercise, [path])))[1]
         self.result = self.p.submit(self.info.exercise.id, self.info.path)
-        self.message = "Submitted and recorded. Keep improving, or press q."
+        self.message = ("Submitted and recorded. Keep improving, or press q." if self.result.counted
+                        else "Late: recorded, not counted (the mock session's deadline has passed).")
 
     def _hint(self) -> None:
         hint = self.p.hint(self.info.exercise.id)
@@ -87,12 +88,13 @@ class LiveView:
     # ---- drawing ------------------------------------------------------------------------------------
 
     def render(self):
-        a = self.info.attempt
-        left = a.remaining(self.p.clock())
-        style = "bold red" if left < 0 else ("bold yellow" if left < 120 else "bold green")
+        box, now = self.info.timebox, self.p.clock()
+        left = box.remaining(now)
+        style = "bold red" if box.over(now) else ("bold yellow" if left < 120 else "bold green")
         head = Text.assemble((f"{self.info.exercise.id} · {self.info.exercise.title}", "bold"), "   ",
-                             (clock(left), style), f" left of {clock(a.time_limit_s)}",
-                             (" (over time)" if left < 0 else "", "red"))
+                             (clock(left), style), f" left of {clock(box.limit_s)}",
+                             (" of the mock" if box.mock else "", ""),
+                             (" (over time)" if box.over(now) else "", "red"))
         parts = [head, Text.assemble("Editing ", (str(self.info.path), "cyan"), f"   saves seen: {self.saves}")]
         if self.examples is not None:
             ex = self.examples

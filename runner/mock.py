@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.bank import DIFFICULTIES, Exercise
+from runner.clock import Timebox, session_timebox
 from runner.errors import BankError, NoAttempt, UsageError
 from runner.store import Attempt, Session, Submission
 from runner.workspace import create_from_stub
@@ -65,8 +66,12 @@ class SessionReport:
         return round(sum(t.score for t in self.tasks) / len(self.tasks), 1) if self.tasks else 0.0
 
     @property
+    def timebox(self) -> Timebox:
+        return session_timebox(self.session)
+
+    @property
     def over(self) -> bool:
-        return self.now >= self.session.deadline
+        return self.timebox.over(self.now)
 
     def to_dict(self) -> dict:
         s = self.session
@@ -164,7 +169,7 @@ class MockSessions:
         now = self.p.clock()
         running = self.p.store.open_session()
         if running is not None:
-            if now < running.deadline:
+            if not session_timebox(running).over(now):
                 raise UsageError(f"mock session {running.id} is still running",
                                  fix="Finish it first with `practice mock finish`.")
             self.finish()
@@ -203,7 +208,7 @@ class MockSessions:
         """Keep each task file's newly saved version, so its state at the deadline is known later."""
         session = self.p.store.open_session()
         now = self.p.clock()
-        if session is None or now > session.deadline:
+        if session is None or session_timebox(session).over(now):
             return
         for attempt in self.p.store.session_attempts(session.id):
             path = Path(attempt.file)
@@ -228,7 +233,7 @@ class MockSessions:
     def settle(self) -> list[str]:
         """After the deadline of the running session, grade work saved but not submitted; return ids graded."""
         session = self.p.store.open_session()
-        if session is None or session.settled or self.p.clock() < session.deadline:
+        if session is None or session.settled or not session_timebox(session).over(self.p.clock()):
             return []
         return self._settle(session)
 
@@ -264,7 +269,7 @@ class MockSessions:
         """End the running session (early, if time is left: the deadline becomes now) and report."""
         session = self.current()
         now = self.p.clock()
-        if now < session.deadline:
+        if not session_timebox(session).over(now):
             self.snapshot()
             self.p.store.move_deadline(session.id, now)
             session = self.p.store.session(session.id)
@@ -284,7 +289,8 @@ class MockSessions:
             tasks.append(TaskReport(
                 exercise=attempt.exercise, title=self.p.bank.get(attempt.exercise).title,
                 score=(last.score or 0.0) if last else 0.0, submissions=len(subs),
-                late=sum(1 for s in subs if not s.counted), counted_at=last.submitted_at if last else None,
+                late=sum(1 for s in subs if not s.counted and s.state != "cancelled"),
+                counted_at=last.submitted_at if last else None,
                 time_spent_s=(last.submitted_at - session.started_at) if last else None,
                 hints=attempt.hints_used, file=attempt.file))
         return tasks

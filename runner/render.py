@@ -92,11 +92,15 @@ def render_prompt(console: Console, exercise) -> None:
 
 def render_start(console: Console, info) -> None:
     render_prompt(console, info.exercise)
-    left = info.attempt.remaining(info.now)
-    if info.resumed:
-        state = f"Resumed: the clock kept running, {clock(left)} left of {clock(info.attempt.time_limit_s)}."
+    box = info.timebox
+    left = box.remaining(info.now)
+    if box.mock:
+        state = (f"Mock session: {clock(left)} left of {clock(box.limit_s)} for all its tasks." if box.counts(info.now)
+                 else "Mock session: time is up. Submissions now are recorded but not counted.")
+    elif info.resumed:
+        state = f"Resumed: the clock kept running, {clock(left)} left of {clock(box.limit_s)}."
     else:
-        state = f"Clock started: {clock(info.attempt.time_limit_s)}."
+        state = f"Clock started: {clock(box.limit_s)}."
     if info.moved_to:
         console.print(f"Your previous file was moved to {info.moved_to}")
     kept = "" if info.created else " (your existing file, unchanged)"
@@ -145,8 +149,11 @@ def _footer(console: Console, result: GradeResult) -> None:
     parts = []
     if result.elapsed_s is not None:
         over = Text(" over time", style="bold red") if result.overtime else Text("")
-        parts.append(Text.assemble(("Time ", "bold"), f"{clock(result.elapsed_s)} of {clock(result.time_limit_s)}",
+        of = " of the mock session" if result.clock == "session" else ""
+        parts.append(Text.assemble(("Time ", "bold"), f"{clock(result.elapsed_s)} of {clock(result.time_limit_s)}{of}",
                                    over))
+    if not result.counted:
+        parts.append(Text("Late: recorded, not counted (the mock session's deadline had passed)", style="bold red"))
     if result.hints_used:
         parts.append(Text.assemble(("Hints ", "bold"), str(result.hints_used)))
     if parts:
@@ -194,17 +201,34 @@ def render_status(console: Console, info) -> None:
         console.print("No active attempt. Start one with `practice start ID`.")
         return
     a = info.active
-    left = a.remaining(info.now)
-    over = Text(" (over time)", style="bold red") if left < 0 else Text("")
-    console.print(Text.assemble(("Active: ", "bold"), f"{a.exercise} · {info.exercise.title}"))
-    console.print(Text.assemble("Time left: ", (clock(left), "bold"), f" of {clock(a.time_limit_s)}", over))
+    box = info.timeboxes[a.id]
+    console.print(Text.assemble(("Active: ", "bold"), f"{a.exercise} · {info.exercise.title}",
+                                " (a task of the mock session)" if box.mock else ""))
+    console.print(time_left(box, info.now))
     console.print(f"File: {a.file}")
     best = info.best.get(a.exercise)
     if best:
         console.print(f"Best score so far: {best[0]:g} ({best[1]} submissions)")
     others = [o for o in info.open_attempts if o.id != a.id]
     if others:
-        console.print("Also open: " + ", ".join(f"{o.exercise} ({clock(o.remaining(info.now))} left)" for o in others))
+        console.print("Also open: " + ", ".join(f"{o.exercise} ({_left(info.timeboxes[o.id], info.now)})"
+                                                for o in others))
+
+
+def _left(box, now: float) -> str:
+    if box.over(now):
+        return "time is up" if box.mock else "over time"
+    return f"{clock(box.remaining(now))} left" + (" in the mock" if box.mock else "")
+
+
+def time_left(box, now: float) -> Text:
+    """One line: the time left of a Timebox, or that it is up (a mock session's deadline ends its tasks)."""
+    if box.mock and box.over(now):
+        return Text("Time is up: the mock session has ended; later submissions are recorded but do not count.",
+                    style="bold red")
+    what = "Mock session time left: " if box.mock else "Time left: "
+    over = Text(" (over time)", style="bold red") if box.over(now) else Text("")
+    return Text.assemble(what, (clock(box.remaining(now)), "bold"), f" of {clock(box.limit_s)}", over)
 
 
 def render_history(console: Console, summary, submissions) -> None:
@@ -228,7 +252,8 @@ def render_history(console: Console, summary, submissions) -> None:
     for s in submissions:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.submitted_at))
         score = "–" if s.score is None else f"{s.score:g}"
-        state = s.state + ("" if s.counted else " (late)") + (" (auto)" if s.automatic else "")
+        late = "" if s.counted or s.state == "cancelled" else " (late)"
+        state = s.state + late + (" (auto)" if s.automatic else "")
         table.add_row(str(s.id), when, s.exercise, score, clock(s.elapsed_s), state)
     console.print(table)
 
@@ -304,11 +329,7 @@ def render_session(console: Console, report, final: bool = False) -> None:
     if report.auto_graded:
         console.print(f"Graded at the deadline (saved, not submitted): {', '.join(report.auto_graded)}")
     if not final:
-        left = report.session.deadline - report.now
-        if left > 0:
-            console.print(Text.assemble("Time left: ", (clock(left), "bold"), f" of {clock(minutes * 60)}"))
-        else:
-            console.print(Text("Time is up: later submissions are recorded but do not count.", style="bold red"))
+        console.print(time_left(report.timebox, report.now))
     table = Table(expand=False)
     for name, kw in (("#", {"justify": "right"}), ("Task", {"style": "bold"}), ("Title", {}),
                      ("Score", {"justify": "right"}), ("Subs", {"justify": "right"}), ("Counted at", {}),
@@ -386,13 +407,35 @@ def render_validation(console: Console, report, root) -> None:
         console.print(f"  {problem.line(root)}", soft_wrap=True, markup=False)
 
 
+def render_mutants(console: Console, report) -> None:
+    """One line per exercise (mutants, killed, recorded equivalents, score, time), then each new survivor's diff."""
+    if report.error:
+        console.print(Text.assemble(("✗ ", "red"), (report.exercise_id, "bold"), f"  {report.error}"), soft_wrap=True)
+        return
+    score = "n/a" if report.score is None else f"{report.score:.1f}%"
+    console.print(Text.assemble(("✓ " if report.ok else "✗ ", "green" if report.ok else "red"),
+                                (report.exercise_id, "bold"),
+                                f"  {report.mutants} mutants · {report.killed} killed · {report.equivalent} "
+                                f"equivalent · score {score} · {len(report.survivors)} new survivors · "
+                                f"{report.seconds:.1f} s"))
+    for line in report.stale:
+        console.print(f"  equivalent_mutants.yaml: {line}", soft_wrap=True, markup=False)
+    for mutant in report.survivors:
+        console.print(Text(f"  survivor {mutant.id}: {mutant.operator} in {mutant.function}, line {mutant.line}",
+                           style="yellow"))
+        for line in report.diffs.get(mutant.id, "").splitlines():
+            style = "red" if line.startswith("-") else "green" if line.startswith("+") else "dim"
+            console.print(Text(f"    {line}", style=style), soft_wrap=True)
+
+
 def render_orphans(console: Console, orphans, root) -> None:
     for problem in orphans:
         console.print(Text.assemble(("✗ orphan ", "red"), problem.line(root)), soft_wrap=True)
 
 
-def run_with_progress(work, total: int, echo_json: bool):
-    """Run `work(on_result)`, with a progress bar on stderr in a terminal and JSON lines on stdout if asked."""
+def run_with_progress(work, total: int, echo_json: bool, also=None):
+    """Run `work(on_result)`, with a progress bar on stderr in a terminal and JSON lines on stdout if asked;
+    `also(result)` is called for each result too (e.g. to write a CSV row). Ctrl-C says how many were done."""
     import json
     import sys
 
@@ -403,13 +446,23 @@ def run_with_progress(work, total: int, echo_json: bool):
                   disable=not err.is_terminal, transient=True) as progress:
         task = progress.add_task("grading", total=total)
 
+        done = 0
+
         def on_result(graded) -> None:
+            nonlocal done
             if echo_json:
                 sys.stdout.write(json.dumps(graded.to_dict()) + "\n")
                 sys.stdout.flush()
+            if also is not None:
+                also(graded)
+            done += 1
             progress.advance(task)
 
-        return work(on_result)
+        try:
+            return work(on_result)
+        except KeyboardInterrupt:
+            err.print(f"interrupted: {done} of {total} graded and kept", markup=False)
+            raise
 
 
 def render_batch(console: Console, results: list[dict], summary: dict, table: bool = True) -> None:

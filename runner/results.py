@@ -29,10 +29,12 @@ class TestResult:
     points: float
     max_points: float
     message: str = ""
+    seconds: float = field(default=0.0, compare=False)  # time the check took (batch JUnit); not in to_dict
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["outcome"] = self.outcome.value
+        del data["seconds"]
         return data
 
 
@@ -49,6 +51,8 @@ class GradeResult:
     constraints: str = ""  # the import rule enforced, as shown on the scorecard
     duration_s: float = 0.0  # how long grading took
     counted: bool = True  # False: a mock-session submission after the deadline
+    timing: dict | None = field(default=None, compare=False)  # what learner calls cost (LearnerHost.timing)
+    clock: str = "exercise"  # what elapsed_s/time_limit_s measure: "exercise" (its limit) or "session" (a mock)
 
     @property
     def points(self) -> float:
@@ -91,6 +95,7 @@ class GradeResult:
             "overtime": self.overtime,
             "hints_used": self.hints_used,
             "counted": self.counted,
+            "clock": self.clock,
             "error": self.error,
             "tests": [t.to_dict() for t in self.tests],
         }

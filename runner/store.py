@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.errors import StoreError
+from runner.inflight import InFlight
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -35,7 +36,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     source TEXT NOT NULL,
     submitted_at REAL NOT NULL,
     elapsed_s REAL,
-    state TEXT NOT NULL DEFAULT 'pending',        -- pending | graded | error
+    state TEXT NOT NULL DEFAULT 'pending',        -- pending | graded | error | cancelled
     score REAL,
     points REAL,
     max_points REAL,
@@ -68,6 +69,11 @@ CREATE INDEX IF NOT EXISTS snapshots_attempt ON snapshots (attempt_id);
 """
 
 
+def _now(now: float | None) -> float:
+    """The time given (0.0 is a time like any other), or the wall clock when none was given."""
+    return time.time() if now is None else now
+
+
 @dataclass(frozen=True)
 class Attempt:
     id: int
@@ -82,10 +88,15 @@ class Attempt:
     session_id: int | None
 
     def elapsed(self, now: float) -> float:
-        return max(0.0, now - self.started_at)
+        """Time used of the exercise's own limit (a mock task is judged by its session: `clock.attempt_timebox`)."""
+        from runner.clock import attempt_timebox
+
+        return attempt_timebox(self).elapsed(now)
 
     def remaining(self, now: float) -> float:
-        return self.time_limit_s - self.elapsed(now)
+        from runner.clock import attempt_timebox
+
+        return attempt_timebox(self).remaining(now)
 
 
 @dataclass(frozen=True)
@@ -126,7 +137,9 @@ class Session:
         return json.loads(self.exercises)
 
     def remaining(self, now: float) -> float:
-        return self.deadline - now
+        from runner.clock import session_timebox
+
+        return session_timebox(self).remaining(now)
 
 
 @dataclass(frozen=True)
@@ -158,6 +171,8 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the history database {self.path}: {exc}",
                              fix="Check PRACTICE_HOME points to a writable folder.") from None
+        self.inflight = InFlight(self.path.parent / "locks")
+        self.mark_abandoned()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -169,11 +184,14 @@ class Store:
                              fix="Try again; if it persists, check PRACTICE_HOME.") from None
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):  # e.g. a full disk: one clear line, never a traceback
+                raise StoreError(f"could not write the history database {self.path}: {exc}",
+                                 fix="Free some disk space or check PRACTICE_HOME, then try again.") from None
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -203,7 +221,7 @@ class Store:
                       session_id: int | None = None) -> Attempt:
         with self.transaction() as db:
             cur = db.execute("INSERT INTO attempts (exercise, file, started_at, time_limit_s, session_id) "
-                             "VALUES (?, ?, ?, ?, ?)", (exercise, file, now or time.time(), time_limit_s, session_id))
+                             "VALUES (?, ?, ?, ?, ?)", (exercise, file, _now(now), time_limit_s, session_id))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('active_attempt', ?)", (str(cur.lastrowid),))
         return self.attempt(cur.lastrowid)
 
@@ -227,7 +245,7 @@ class Store:
     def mark_solution_viewed(self, attempt_id: int, now: float | None = None) -> None:
         with self.transaction() as db:
             db.execute("UPDATE attempts SET solution_viewed_at = COALESCE(solution_viewed_at, ?) WHERE id = ?",
-                       (now or time.time(), attempt_id))
+                       (_now(now), attempt_id))
 
     def attempts(self, exercise: str | None = None) -> list[Attempt]:
         sql, args = "SELECT * FROM attempts", ()
@@ -245,8 +263,13 @@ class Store:
             cur = db.execute(
                 "INSERT INTO submissions (exercise, attempt_id, file, source, submitted_at, elapsed_s, session_id, "
                 "counted, automatic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (exercise, attempt_id, file, source, now or time.time(), elapsed_s, session_id, int(counted),
+                (exercise, attempt_id, file, source, _now(now), elapsed_s, session_id, int(counted),
                  int(automatic)))
+            try:  # locked before the row is visible: no other command can take it for abandoned
+                self.inflight.hold(cur.lastrowid)
+            except OSError as exc:
+                raise StoreError(f"cannot create a lock file under {self.inflight.folder}: {exc}",
+                                 fix="Check PRACTICE_HOME points to a writable folder.") from None
             return cur.lastrowid
 
     def finish_submission(self, submission_id: int, state: str, score: float, points: float, max_points: float,
@@ -255,6 +278,75 @@ class Store:
             db.execute("UPDATE submissions SET state = ?, score = ?, points = ?, max_points = ?, error = ?, "
                        "result_json = ? WHERE id = ?",
                        (state, score, points, max_points, error, result_json, submission_id))
+        self.inflight.release(submission_id)
+
+    def cancel_submission(self, submission_id: int) -> None:
+        """The learner stopped grading: the source stays, with no score; a cancelled submission never counts."""
+        with self.transaction() as db:
+            db.execute("UPDATE submissions SET state = 'cancelled', counted = 0, error = 'cancelled' WHERE id = ?",
+                       (submission_id,))
+        self.inflight.release(submission_id)
+
+    def interrupt_submission(self, submission_id: int, reason: str) -> bool:
+        """Grading stopped before a result (Ctrl-C, a signal, a crash): the source stays, it never counts.
+
+        Best effort (the disk may be full): a submission left pending is marked by the next command that opens
+        the store, once this process is gone. Return whether it was marked now.
+        """
+        try:
+            marked = self._mark_interrupted([submission_id], reason)
+        except StoreError:
+            marked = []
+        finally:
+            self.inflight.release(submission_id)
+        return bool(marked)
+
+    def mark_abandoned(self) -> list[int]:
+        """Mark pending submissions that no live process is grading (their grader died) as interrupted."""
+        try:
+            pending = [row[0] for row in self.db.execute("SELECT id FROM submissions WHERE state = 'pending'")]
+        except sqlite3.Error:
+            return []
+        if not pending:
+            return []
+        taken = self.inflight.abandoned(pending)
+        try:
+            return self._mark_interrupted(list(taken), "grading stopped before it finished (the grader was "
+                                                        "closed or killed)") if taken else []
+        except StoreError:
+            return []
+        finally:
+            self.inflight.forget(taken)
+
+    def _mark_interrupted(self, ids: list[int], reason: str) -> list[int]:
+        import json
+
+        marked = []
+        with self.transaction() as db:
+            for submission_id in ids:
+                cur = db.execute("UPDATE submissions SET state = 'interrupted', counted = 0, error = ? "
+                                 "WHERE id = ? AND state = 'pending'", (reason, submission_id))
+                if cur.rowcount:
+                    marked.append(submission_id)
+            if marked:
+                row = db.execute("SELECT value FROM meta WHERE key = 'interrupted_unreported'").fetchone()
+                unreported = json.loads(row[0]) if row and row[0] else []
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('interrupted_unreported', ?)",
+                           (json.dumps(unreported + marked),))
+        return marked
+
+    def take_interrupted(self) -> list[Submission]:
+        """Interrupted submissions no command has reported yet; reading them marks them reported."""
+        import json
+
+        if self.get_meta("interrupted_unreported") is None:
+            return []
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'interrupted_unreported'").fetchone()
+            ids = json.loads(row[0]) if row and row[0] else []
+            db.execute("DELETE FROM meta WHERE key = 'interrupted_unreported'")
+            rows = [db.execute("SELECT * FROM submissions WHERE id = ?", (i,)).fetchone() for i in ids]
+        return [Submission(**r) for r in rows if r is not None]
 
     def submissions(self, exercise: str | None = None, attempt_id: int | None = None,
                     session_id: int | None = None) -> list[Submission]:
@@ -269,7 +361,8 @@ class Store:
 
     def best_scores(self) -> dict[str, tuple[float, int]]:
         """Best graded score and number of submissions, per exercise."""
-        rows = self.db.execute("SELECT exercise, MAX(COALESCE(score, 0)), COUNT(*) FROM submissions GROUP BY exercise")
+        rows = self.db.execute("SELECT exercise, MAX(COALESCE(score, 0)), COUNT(*) FROM submissions "
+                               "WHERE state NOT IN ('interrupted', 'cancelled') GROUP BY exercise")
         return {row[0]: (row[1], row[2]) for row in rows}
 
     # ---- mock sessions ------------------------------------------------------------------------------------

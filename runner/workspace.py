@@ -32,7 +32,7 @@ def create_from_stub(path: Path, exercise: Exercise) -> bool:
 
 def move_aside(path: Path, now: float | None = None) -> Path:
     """Rename the learner's file to a dated name beside it; never delete or overwrite anything."""
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now or time.time()))
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
     for n in range(1000):
         suffix = f".{stamp}" + (f"-{n}" if n else "")
         target = path.with_name(f"{path.stem}{suffix}.old{path.suffix}")

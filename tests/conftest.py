@@ -21,3 +21,23 @@ def practice_env(tmp_path, monkeypatch, fixture_bank):
     monkeypatch.setenv("PRACTICE_BANK", str(fixture_bank))
     monkeypatch.delenv("NO_COLOR", raising=False)
     return tmp_path
+
+
+class ShiftedClock:
+    """Moves the clock of `practice` commands (and of the processes they start) on, without sleeping."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset = path, 0.0
+        path.write_text("0")
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+        self.path.write_text(repr(self.offset))
+
+
+@pytest.fixture
+def shifted_clock(tmp_path, monkeypatch) -> ShiftedClock:
+    """PRACTICE_TEST_CLOCK pointed at an offset file: the wall clock plus what the test advances."""
+    clock = ShiftedClock(tmp_path / "clock-offset")
+    monkeypatch.setenv("PRACTICE_TEST_CLOCK", str(clock.path))
+    return clock

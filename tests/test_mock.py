@@ -156,7 +156,7 @@ def test_finish_early_report_json_and_comparison(env, tmp_path):
                                  "finished_at": report.session.finished_at}]
 
 
-def test_cli_rehearsal_end_to_end(practice_env, fixture_bank, tmp_path):
+def test_cli_rehearsal_end_to_end(practice_env, fixture_bank, tmp_path, shifted_clock):
     runner = CliRunner()
     started = runner.invoke(app, ["mock", "start", "--minutes", "0.05", "--seed", "1"])
     assert started.exit_code == 0, started.output
@@ -167,7 +167,7 @@ def test_cli_rehearsal_end_to_end(practice_env, fixture_bank, tmp_path):
     assert sub["score"] == 100 and sub["counted"] is True
     status = runner.invoke(app, ["mock", "status"])
     assert "D1" in status.stdout and "Session score 50/100" in status.stdout
-    time.sleep(3.1)  # the only real wait: a 3-second session, to prove the wall clock is used
+    shifted_clock.advance(3.1)  # past the 3-second session's deadline, without waiting for it
     late = json.loads(runner.invoke(app, ["submit", "H1", "--json", "--file", str(fixture_bank /
                                                                                   "solutions/H1/reference.py")]).stdout)
     assert late["counted"] is False
@@ -184,7 +184,7 @@ def test_cli_rehearsal_end_to_end(practice_env, fixture_bank, tmp_path):
 
 
 @pytest.mark.slow
-def test_full_rehearsal_on_the_real_bank(practice_env, monkeypatch):
+def test_full_rehearsal_on_the_real_bank(practice_env, monkeypatch, shifted_clock):
     """preset -> four tasks -> submissions -> deadline -> report, with the bank's default preset."""
     from runner.config import REPO_ROOT
 
@@ -204,7 +204,7 @@ def test_full_rehearsal_on_the_real_bank(practice_env, monkeypatch):
     for task in (first, second):  # submitted; the third is only saved
         assert json.loads(runner.invoke(app, ["submit", task, "--json"]).stdout)["counted"] is True
     deadline = status["session"]["deadline"]
-    time.sleep(max(0.0, deadline - time.time()) + 0.2)
+    shifted_clock.advance(16)  # past the 15-second session's deadline, without waiting for it
     report = json.loads(runner.invoke(app, ["mock", "finish", "--json"]).stdout)
     scores = {t["exercise"]: t["score"] for t in report["tasks"]}
     assert scores == {first: 100, second: 100, third: 100, tasks[3]: 0}
