@@ -77,6 +77,18 @@ def test_mean_head_output(solution):
 
 
 @pytest.mark.points(1)
+def test_mean_of_a_single_sequence(solution):
+    """A single [L] sequence is its own mean: [L, d_model], the head's output at each position."""
+    w = permuted()
+    one = reference_tokens(2, n=1, L=9)
+    _, outs = forward(w, one)
+    got = solution.mean_head_output(w, one[0], 0, 1)
+    assert_shape(got, (9, 35), "mean output of one sequence")
+    assert_close(got, outs[0][1][0], what="mean output of one [L] sequence")
+    assert_close(solution.mean_head_output(w, one, 0, 1), outs[0][1][0], what="mean output of a [1, L] batch")
+
+
+@pytest.mark.points(1)
 def test_node_zero(solution):
     """node_zero_ablate matches a forward pass with that head's output zeroed everywhere ([B, L] and [L])."""
     w = permuted()
