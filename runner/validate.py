@@ -164,8 +164,9 @@ def orphans(bank: Bank) -> list[Problem]:
                 problems.append(Problem(entry, "is neither exercise.yaml nor the stub. Remove it"))
         if exercise.solutions_dir.is_dir():
             for entry in visible(exercise.solutions_dir):
-                if entry.name not in ("reference.py", "answers.md", "wrong"):
-                    problems.append(Problem(entry, "is not reference.py, answers.md or wrong/. Remove it"))
+                if entry.name not in ("reference.py", "answers.md", "wrong", "equivalent_mutants.yaml"):
+                    problems.append(Problem(entry, "is not reference.py, answers.md, wrong/ or "
+                                                   "equivalent_mutants.yaml. Remove it"))
         if exercise.wrong_dir.is_dir():
             for entry in visible(exercise.wrong_dir):
                 if entry.suffix != ".py":
