@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
 import json
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from runner.bank import Exercise
 from runner.errors import UsageError
-from runner.results import GradeResult, Status
+from runner.results import GradeResult, Outcome, Status, TestResult
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,12 @@ class Graded:
     result: GradeResult
 
     def to_dict(self) -> dict:
-        return {"file": self.entry.file, "student": self.entry.student, **self.result.to_dict()}
+        """`submit --json`'s object with the student, the file and times (whole grading and each check)."""
+        data = {"file": self.entry.file, "student": self.entry.student, **self.result.to_dict(),
+                "duration_s": self.result.duration_s}
+        for test, result in zip(data["tests"], self.result.tests):
+            test["seconds"] = result.seconds
+        return data
 
 
 def collect(exercise: Exercise, paths: Iterable[Path]) -> list[Entry]:
@@ -73,43 +80,156 @@ def _student_folder(exercise: Exercise, folder: Path) -> Entry:
                                                  f"{exercise.stub}")
 
 
+# ---- shards ---------------------------------------------------------------------------------------------
+
+SHARD_COUNT_ENV = "PRACTICE_SHARD_COUNT"  # the shard count where the scheduler does not give it (Kubernetes)
+
+
 def parse_shard(text: str) -> tuple[int, int]:
     """'I/N' -> (I, N), 1 <= I <= N."""
     try:
         index, count = (int(part) for part in text.split("/"))
     except ValueError:
-        raise UsageError(f"--shard {text!r} is not I/N", fix="Write e.g. --shard 2/4.") from None
+        fix = "Write e.g. --shard 2/4, or --shard auto in a Slurm array or Kubernetes indexed Job."
+        raise UsageError(f"--shard {text!r} is not I/N or auto", fix=fix) from None
     if not 1 <= index <= count:
         raise UsageError(f"--shard {text}: I must be between 1 and N", fix="Use 1/N … N/N.")
     return index, count
 
 
+def _env_int(env: Mapping[str, str], name: str) -> int | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"{name}={value!r} is not a whole number", fix=f"Check how the job sets {name}.") from None
+
+
+def shard_from_env(env: Mapping[str, str], count: int | None = None) -> tuple[int, int]:
+    """`--shard auto`: (I, N), 1-based, from a Slurm array job or a Kubernetes indexed Job."""
+    task = _env_int(env, "SLURM_ARRAY_TASK_ID")
+    if task is not None:
+        lowest = _env_int(env, "SLURM_ARRAY_TASK_MIN") or 0
+        step = _env_int(env, "SLURM_ARRAY_TASK_STEP") or 1
+        count = count or _env_int(env, "SLURM_ARRAY_TASK_COUNT")
+        if count is None:
+            raise UsageError("SLURM_ARRAY_TASK_COUNT is not set", fix="Give the count: --shard-count N.")
+        offset, rest = divmod(task - lowest, step)
+        if rest or not 0 <= offset < count:
+            raise UsageError(f"Slurm array task {task} is not one of {count} evenly spaced tasks from {lowest}",
+                             fix="Use a range such as --array=0-9 (or 1-10), or give --shard I/N.")
+        return offset + 1, count
+    index = _env_int(env, "JOB_COMPLETION_INDEX")
+    if index is not None:
+        count = count or _env_int(env, SHARD_COUNT_ENV)
+        if count is None:
+            raise UsageError("a Kubernetes indexed Job does not tell its completions count",
+                             fix=f"Pass --shard-count N (the Job's completions) or set {SHARD_COUNT_ENV}.")
+        if not 0 <= index < count:
+            raise UsageError(f"JOB_COMPLETION_INDEX {index} is outside 0..{count - 1}",
+                             fix="Make --shard-count the Job's completions.")
+        return index + 1, count
+    raise UsageError("--shard auto found no Slurm array task (SLURM_ARRAY_TASK_ID) and no Kubernetes indexed Job "
+                     "(JOB_COMPLETION_INDEX)", fix="Give the shard explicitly, e.g. --shard 2/4 in a CI matrix.")
+
+
+def resolve_shard(spec: str | None, count: int | None, env: Mapping[str, str]) -> tuple[int, int] | None:
+    """--shard I/N, or auto (from the scheduler's variables); None: the whole class."""
+    if count is not None and count < 1:
+        raise UsageError("--shard-count must be at least 1", fix="Give the number of shards, e.g. 4.")
+    if spec is None:
+        if count is not None:
+            raise UsageError("--shard-count needs --shard auto", fix="Add --shard auto.")
+        return None
+    if spec.strip().lower() == "auto":
+        return shard_from_env(env, count)
+    index, total = parse_shard(spec)
+    if count is not None and count != total:
+        raise UsageError(f"--shard {spec} and --shard-count {count} disagree", fix="Drop --shard-count.")
+    return index, total
+
+
+def bucket(student: str, count: int) -> int:
+    """A student's shard, 0-based: a stable hash of the name, so the same student lands in the same shard on any
+    machine, whatever else is in the class, and any shard can be rerun alone."""
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
 def shard(entries: list[Entry], index: int, count: int) -> list[Entry]:
-    """Every count-th entry starting at index (1-based): shards partition the sorted class."""
-    return entries[index - 1::count]
+    """The entries of shard index (1-based) of count: shards partition any class, by student name."""
+    return [e for e in entries if bucket(e.student, count) == index - 1]
+
+
+# ---- grading ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Layout:
+    """The exercise's checks (name, description, points), as graded on the stub, which collects them all."""
+
+    checks: tuple[TestResult, ...] = ()
+
+    @property
+    def total(self) -> float:
+        return sum(t.max_points for t in self.checks)
+
+    @property
+    def names(self) -> list[str]:
+        return [t.name for t in self.checks]
+
+    def not_graded(self, result: GradeResult) -> GradeResult:
+        """A result that could not be graded scores 0 on every check, out of the exercise's total."""
+        if result.status is not Status.ERROR or result.tests or not self.checks:
+            return result
+        message = f"not run: {result.error}" if result.error else "not run"
+        tests = tuple(dataclasses.replace(t, outcome=Outcome.ERROR, points=0.0, message=message)
+                      for t in self.checks)
+        return dataclasses.replace(result, tests=tests)
+
+
+def layout(exercise: Exercise, pool) -> Layout:
+    """Grade a copy of the stub (then the reference, if the stub cannot be graded) to learn the checks."""
+    import shutil
+    import tempfile
+
+    for source in (exercise.stub_path, exercise.reference_path):
+        if not source.is_file():
+            continue
+        with tempfile.TemporaryDirectory(prefix="practice-layout-") as tmp:
+            copy = Path(tmp) / exercise.stub
+            shutil.copy(source, copy)
+            result = [r for _, r in pool.run(exercise, [copy])][0]
+        if result.status is Status.GRADED and result.tests:
+            return Layout(tuple(dataclasses.replace(t, outcome=Outcome.SKIPPED, points=0.0, message="")
+                                for t in result.tests))
+    return Layout()
 
 
 def grade_all(exercise: Exercise, entries: list[Entry], jobs: int,
               on_result: Callable[[Graded], None] | None = None) -> list[Graded]:
-    """Grade every entry (broken ones get an error result), calling on_result as each finishes."""
+    """Grade every entry (broken ones score 0 on every check), calling on_result as each finishes."""
     from runner.grading.client import GraderPool
 
     done: dict[str, Graded] = {}
-    for entry in entries:
-        if entry.path is None:
-            graded = Graded(entry, GradeResult(exercise=exercise.id, status=Status.ERROR, error=entry.problem,
-                                               time_limit_s=exercise.time_limit_s))
-            done[entry.file] = graded
-            if on_result:
-                on_result(graded)
+
+    def finish(graded: Graded) -> None:
+        done[graded.entry.file] = graded
+        if on_result:
+            on_result(graded)
+
     runnable = {e.path.resolve(): e for e in entries if e.path is not None}
-    if runnable:
-        with GraderPool(jobs) as pool:
+    with GraderPool(jobs) as pool:
+        checks = layout(exercise, pool) if entries else Layout()
+        for entry in entries:
+            if entry.path is None:
+                finish(Graded(entry, checks.not_graded(GradeResult(
+                    exercise=exercise.id, status=Status.ERROR, error=entry.problem,
+                    time_limit_s=exercise.time_limit_s))))
+        if runnable:
             for path, result in pool.run(exercise, list(runnable)):
-                graded = Graded(runnable[path], result)
-                done[graded.entry.file] = graded
-                if on_result:
-                    on_result(graded)
+                finish(Graded(runnable[path], checks.not_graded(result)))
     return [done[e.file] for e in entries]
 
 
@@ -133,33 +253,62 @@ def summary(results: list[dict]) -> dict:
     }
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: a spreadsheet reads these as formulas
+CSV_COLUMNS = ["student", "file", "status", "score", "points", "max_points", "passed", "total", "error"]
+
+
+def csv_cell(value):
+    """Text that a spreadsheet would evaluate (=1+2, @SUM(…), -2+3, a leading tab or CR) gets a leading ' so it
+    stays text, as OWASP's CSV-injection guidance says; numbers are written as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_row(record: dict, names: list[str]) -> list:
+    points = {t["name"]: t["points"] for t in record["tests"]}
+    return [csv_cell(v) for v in (record.get("student", ""), record["file"], record["status"], record["score"],
+                                  record["points"], record["max_points"], record["passed"], record["total"],
+                                  record["error"] or "", *[points.get(n, 0.0) for n in names])]
+
+
 def write_csv(results: list[dict], path: Path) -> None:
+    """All rows at once (`grade merge`); `practice grade` writes them as they arrive through Reports."""
     names = list(dict.fromkeys(t["name"] for r in results for t in r["tests"]))
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "file", "status", "score", "points", "max_points", "passed", "total", "error",
-                         *names])
+        writer.writerow([csv_cell(c) for c in CSV_COLUMNS + names])
         for r in results:
-            points = {t["name"]: t["points"] for t in r["tests"]}
-            writer.writerow([r.get("student", ""), r["file"], r["status"], r["score"], r["points"], r["max_points"],
-                             r["passed"], r["total"], r["error"] or "", *[points.get(n, "") for n in names]])
+            writer.writerow(csv_row(r, names))
+
+
+def _seconds(value) -> str:
+    return f"{float(value or 0.0):.3f}"
 
 
 def write_junit(results: list[dict], path: Path, exercise_id: str) -> None:
-    suites = ET.Element("testsuites", name=f"practice {exercise_id}")
+    """One testsuite per student; each testcase's classname is the student, so viewers group by whose it is."""
+    suites = ET.Element("testsuites", name=f"practice {exercise_id}",
+                        tests=str(sum(max(1, r["total"]) for r in results)),
+                        time=_seconds(sum(r.get("duration_s") or 0.0 for r in results)))
     for r in results:
-        suite = ET.SubElement(suites, "testsuite", name=r.get("student") or r["file"], tests=str(max(1, r["total"])),
-                              failures=str(sum(t["outcome"] == "failed" for t in r["tests"])),
-                              errors=str(sum(t["outcome"] in ("error", "timeout") for t in r["tests"])
-                                         + (r["status"] == "error")),
-                              skipped=str(sum(t["outcome"] == "skipped" for t in r["tests"])))
+        student = r.get("student") or r["file"]
+        tests = r["tests"]
+        suite = ET.SubElement(suites, "testsuite", name=student, tests=str(max(1, len(tests))),
+                              failures=str(sum(t["outcome"] == "failed" for t in tests)),
+                              errors=str(sum(t["outcome"] in ("error", "timeout") for t in tests)
+                                         + (r["status"] == "error" and not tests)),
+                              skipped=str(sum(t["outcome"] == "skipped" for t in tests)),
+                              time=_seconds(r.get("duration_s")))
         ET.SubElement(suite, "properties").extend([ET.Element("property", name="score", value=str(r["score"])),
-                                                   ET.Element("property", name="file", value=r["file"])])
-        if r["status"] == "error":
-            case = ET.SubElement(suite, "testcase", classname=exercise_id, name="grading")
+                                                   ET.Element("property", name="file", value=r["file"]),
+                                                   ET.Element("property", name="exercise", value=exercise_id)])
+        if r["status"] == "error" and not tests:
+            case = ET.SubElement(suite, "testcase", classname=student, name="grading", time=_seconds(0))
             ET.SubElement(case, "error", message=r["error"] or "error", type="error")
-        for t in r["tests"]:
-            case = ET.SubElement(suite, "testcase", classname=exercise_id, name=t["name"])
+        for t in tests:
+            case = ET.SubElement(suite, "testcase", classname=student, name=t["name"],
+                                 time=_seconds(t.get("seconds")))
             if t["outcome"] == "failed":
                 ET.SubElement(case, "failure", message=t["message"], type="failed")
             elif t["outcome"] in ("error", "timeout"):
@@ -167,6 +316,49 @@ def write_junit(results: list[dict], path: Path, exercise_id: str) -> None:
             elif t["outcome"] == "skipped":
                 ET.SubElement(case, "skipped", message=t["message"])
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+class Reports:
+    """The files of `practice grade`: CSV rows written and flushed as results arrive (an interrupted run keeps
+    what finished), JUnit written on close, also after an interruption."""
+
+    def __init__(self, exercise_id: str, csv_path: Path | None = None, junit_path: Path | None = None):
+        self.exercise_id, self.junit_path = exercise_id, junit_path
+        self.csv_path = None if csv_path is None else Path(csv_path)
+        self.records: list[dict] = []
+        self.names: list[str] | None = None
+        self._fh = None
+        self._writer = None
+
+    def __enter__(self) -> Reports:
+        if self.csv_path is not None:
+            self._fh = open(self.csv_path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
+            self._writer = csv.writer(self._fh)
+        return self
+
+    def add(self, graded: Graded) -> None:
+        record = graded.to_dict()
+        self.records.append(record)
+        if self._writer is None:
+            return
+        if self.names is None:  # every record carries every check (see Layout), so the first one names them
+            self.names = [t["name"] for t in record["tests"]]
+            self._writer.writerow([csv_cell(c) for c in CSV_COLUMNS + self.names])
+        self._writer.writerow(csv_row(record, self.names))
+        self._fh.flush()
+
+    def __exit__(self, exc_type, *exc) -> None:
+        order = sorted(self.records, key=lambda r: (r.get("student", ""), r["file"]))
+        if self._fh is not None:
+            if self.names is None:
+                self._writer.writerow(CSV_COLUMNS)
+            self._fh.close()
+            if exc_type is None:  # finished: the same rows, sorted by student (an interrupted run keeps arrival order)
+                partial = self.csv_path.with_name(self.csv_path.name + ".partial")
+                write_csv(order, partial)
+                partial.replace(self.csv_path)
+        if self.junit_path is not None:
+            write_junit(order, self.junit_path, self.exercise_id)
 
 
 def read_json_lines(paths: Iterable[Path]) -> list[dict]:

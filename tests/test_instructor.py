@@ -11,7 +11,6 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 import pytest
 from typer.testing import CliRunner
@@ -130,7 +129,10 @@ def make_class(bank: Path, folder: Path, n: int) -> dict[str, float]:
 
 
 def test_grade_a_class_of_100(bank, tmp_path):
-    expected = make_class(bank, tmp_path / "class", 100)
+    expected = make_class(bank, tmp_path / "class", 98)
+    write(tmp_path / "class" / "=1+2" / "solution.py", "def scale_rows(x, factors)\n")  # a formula, and broken
+    write(tmp_path / "class" / "@SUM(A1)" / "solution.py", (bank / "solutions/7A/reference.py").read_text())
+    expected.update({"=1+2": 0.0, "@SUM(A1)": 100.0})
     out_csv, out_xml = tmp_path / "scores.csv", tmp_path / "junit.xml"
     result = invoke("grade", "7A", tmp_path / "class", "--jobs", "2", "--json", "--csv", out_csv, "--junit", out_xml)
     assert result.exit_code == 0, result.output
@@ -143,20 +145,87 @@ def test_grade_a_class_of_100(bank, tmp_path):
         else:
             assert by_student[student]["score"] == score, student
     assert "several .py files" in by_student["s004"]["error"]
-    assert "Summary 100 submissions" in result.stderr and "100: 40" in result.stderr
-    rows = list(csv.DictReader(out_csv.open()))
-    assert len(rows) == 100 and rows[0]["student"] == "s000" and rows[0]["test_matches_a_loop"] == "2.0"
-    suites = ET.parse(out_xml).getroot().findall("testsuite")
-    assert len(suites) == 100 and any(s.find("testcase/failure") is not None for s in suites)
+    assert "Summary 100 submissions" in result.stderr and "100: 41" in result.stderr
+    check_csv(out_csv, expected)
+    check_junit(out_xml, expected)
 
 
-def test_shards_merge_to_the_whole(bank, tmp_path):
+def check_csv(path: Path, expected: dict[str, float]) -> None:
+    """Read as a spreadsheet import would: every row out of the exercise's 5 points, formulas kept as text."""
+    rows = list(csv.DictReader(path.open(newline="", encoding="utf-8")))
+    assert len(rows) == len(expected)
+    checks = ["test_matches_a_loop", "test_keeps_float32", "test_input_untouched", "test_rejects_wrong_length"]
+    assert list(rows[0])[-4:] == checks
+    by_student = {r["student"]: r for r in rows}
+    assert set(by_student) == {"'" + s if s[0] in "=@" else s for s in expected}
+    for row in rows:
+        assert float(row["max_points"]) == 5.0, row  # also rows that could not be graded
+        assert all(row[c] in ("0.0", "1.0", "2.0") for c in checks), row
+        assert float(row["points"]) / float(row["max_points"]) * 100 == float(row["score"])
+        assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values()), row
+    assert by_student["'=1+2"]["status"] == "error" and by_student["'=1+2"]["test_matches_a_loop"] == "0.0"
+    assert by_student["'@SUM(A1)"]["score"] == "100.0"
+    assert rows[0]["student"] == "'=1+2" and rows[-1]["student"] == "s097"  # sorted once finished
+
+
+def check_junit(path: Path, expected: dict[str, float]) -> None:
+    """Read with junitparser: one suite per student, testcases named by student (classname) and timed."""
+    from junitparser import Error, Failure, JUnitXml
+
+    xml = JUnitXml.fromfile(str(path))
+    suites = {suite.name: suite for suite in xml}
+    assert set(suites) == set(expected)
+    for student, suite in suites.items():
+        cases = list(suite)
+        assert len(cases) == 4 and {c.classname for c in cases} == {student}
+        assert all(c.time is not None and c.time >= 0 for c in cases)
+        if student not in ("s004", "s009") and student[0] == "s" and int(student[1:]) % 5 != 4:  # graded
+            assert suite.time > 0 and sum(c.time for c in cases) > 0, student
+        passed = sum(c.is_passed for c in cases)
+        assert (passed == 4) == (expected[student] == 100), student
+    broken = list(suites["=1+2"])
+    assert all(isinstance(c.result[0], Error) and "not run" in c.result[0].message for c in broken)
+    assert any(isinstance(r, Failure) for c in suites["s002"] for r in c.result)
+
+
+def test_interrupted_grade_keeps_what_finished(bank, tmp_path):
+    """Ctrl-C in the middle of a batch (a real SIGINT to a real process): CSV rows and JSON lines so far remain."""
+    import signal
+
+    slow = "import time\nimport numpy as np\n\n\ndef scale_rows(x, factors):\n    time.sleep(0.15)\n" \
+           "    return x * np.asarray(factors)[:, None]\n"
+    for i in range(40):
+        write(tmp_path / "class" / f"s{i:02d}.py", slow)
+    out_csv = tmp_path / "scores.csv"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "runner", "grade", "7A", str(tmp_path / "class"), "--jobs", "1",
+                             "--json", "--csv", str(out_csv)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    lines = [proc.stdout.readline(), proc.stdout.readline()]  # two results are out: interrupt the third or so
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=30)
+    lines += rest.splitlines()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    graded = [json.loads(line) for line in lines if line.strip()]
+    assert 2 <= len(graded) < 40
+    rows = list(csv.DictReader(out_csv.open(newline="")))
+    assert sorted(r["student"] for r in rows) == sorted(g["student"] for g in graded)
+    assert all(float(r["max_points"]) == 5.0 for r in rows)
+
+
+def test_shards_merge_to_the_whole(bank, tmp_path, monkeypatch):
     make_class(bank, tmp_path / "class", 12)
     whole = [json.loads(line) for line in invoke("grade", "7A", tmp_path / "class", "--json").stdout.splitlines()]
     files = []
-    for i in (1, 2, 3):
-        out = invoke("grade", "7A", tmp_path / "class", "--json", "--shard", f"{i}/3")
-        assert out.exit_code == 0
+    for i in (1, 2, 3):  # shard 1 as a CI matrix gives it; 2 and 3 as Slurm array tasks 1 and 2 (--array=0-2)
+        if i == 1:
+            out = invoke("grade", "7A", tmp_path / "class", "--json", "--shard", "1/3")
+        else:
+            for name, value in (("ID", i - 1), ("MIN", 0), ("MAX", 2), ("COUNT", 3)):
+                monkeypatch.setenv(f"SLURM_ARRAY_TASK_{name}", str(value))
+            out = invoke("grade", "7A", tmp_path / "class", "--json", "--shard", "auto")
+        assert out.exit_code == 0, out.output
         files.append(tmp_path / f"shard{i}.jsonl")
         files[-1].write_text(out.stdout)
     assert sum(len(f.read_text().splitlines()) for f in files) == 12

@@ -207,7 +207,8 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
                      "message": f"not run: the {exercise.limits.run_seconds:g} s run deadline was reached"}
         tests.append(TestResult(name=event["name"], description=event["description"],
                                 outcome=Outcome(event["outcome"]), points=float(event["points"]),
-                                max_points=float(event["max_points"]), message=event.get("message", "")))
+                                max_points=float(event["max_points"]), message=event.get("message", ""),
+                                seconds=float(event.get("seconds", 0.0))))
     return GradeResult(status=Status.GRADED, tests=tuple(tests), **common)
 
 

@@ -132,6 +132,7 @@ class GradingPlugin:
         self.in_job = False
         self.verdicts: dict[str, tuple[str, str]] = {}
         self.meta: dict[str, dict] = {}
+        self.seconds: dict[str, float] = {}  # setup + call + teardown of each check (JUnit `time`)
 
     def begin_job(self, host: LearnerHost, emit, deadline: float, session, reverse: bool = False) -> None:
         """In the forked job process: grade this submission with the collected items."""
@@ -182,12 +183,16 @@ class GradingPlugin:
             self.verdicts.setdefault(item.nodeid, ("passed", ""))
 
     def pytest_runtest_logreport(self, report):
-        if not self.in_job or report.when != "teardown" or report.nodeid not in self.meta:
+        if not self.in_job or report.nodeid not in self.meta:
+            return
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + (report.duration or 0.0)
+        if report.when != "teardown":
             return
         outcome, message = self.verdicts.get(report.nodeid, ("error", "the check did not run"))
         meta = self.meta[report.nodeid]
         points = meta["max_points"] if outcome == "passed" else 0.0
-        self.emit({"event": "test", **meta, "outcome": outcome, "points": points, "message": message})
+        self.emit({"event": "test", **meta, "outcome": outcome, "points": points, "message": message,
+                   "seconds": round(self.seconds.get(report.nodeid, 0.0), 4)})
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session, exitstatus):
