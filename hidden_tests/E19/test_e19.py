@@ -101,3 +101,24 @@ def test_thresholds_are_used(solution):
     assert got == [True, False, False, True], "with min_moved=0.1 the swap head (20% moved) must be flagged too"
     got = np.asarray(solution.local_transform_heads(FIXTURE, tokens, min_self=0.0))[0].tolist()
     assert got == [True, False, True, False], "with min_self=0 the previous-token permuting head must be flagged too"
+
+
+@pytest.mark.points(1)
+def test_thresholds_are_inclusive(solution):
+    """A head exactly at min_self or min_moved is flagged (>=): moved fractions 1 and 0, self fraction exactly 1."""
+    tokens = np.random.default_rng(6).integers(0, 10, size=(6, 12))
+    got = np.asarray(solution.local_transform_heads(FIXTURE, tokens, min_moved=1.0))[0].tolist()
+    assert got == [True, False, False, False], "the permuting head moves every token: min_moved=1.0 must keep it"
+    got = np.asarray(solution.local_transform_heads(FIXTURE, tokens, min_moved=0.0))[0].tolist()
+    assert got == [True, True, False, True], "with min_moved=0 every self-attending head is flagged (0 >= 0)"
+    w = load_model(FIXTURE).weights
+    w["W_Q"][0, 0] *= 1000.0  # head 0 now attends to itself with weight exactly 1
+    assert loop_self_fraction(w, tokens)[0, 0] == 1.0
+    got = np.asarray(solution.local_transform_heads(w, tokens, min_self=1.0, min_moved=1.0))[0].tolist()
+    assert got == [True, False, False, False], "a self-attention fraction of exactly 1 meets min_self=1.0"
+
+
+@pytest.mark.points(1)
+def test_ov_argmax_map_is_int64(solution):
+    """ov_argmax_map returns int64 token ids."""
+    assert_dtype(solution.ov_argmax_map(FIXTURE, 0, 3), np.int64, "sigma")
