@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import zlib
@@ -103,15 +104,72 @@ class Constraints:
         return rule
 
 
+# Time limits follow the reference solution's measured cost (exercises/<ID>/timing.json, written by
+# `practice validate`), with floors that keep honest solutions safe on a busy machine.
+TIMING_FILE = "timing.json"
+CALL_FLOOR_S = 2.0  # a call may always use this much CPU time...
+CALL_FACTOR = 50.0  # ...or this many times the reference's slowest call, whichever is more
+WALL_FACTOR = 3.0  # wall-clock backstop of a call, as a multiple of its CPU limit (code that sleeps or blocks)
+RUN_FLOOR_S = 10.0  # run deadline: one call's backstop, plus this or RUN_FACTOR x the reference's whole run
+RUN_FACTOR = 10.0
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The reference solution's measured cost on the hidden checks, as `practice validate` stores it."""
+
+    calls: int  # calls into learner code in one grading run
+    slowest_call_s: float  # wall time of the slowest call
+    slowest_call_cpu_s: float | None  # CPU time of the slowest call (None where it could not be measured)
+    run_s: float  # wall time of the whole grading run, checks included
+    digest: str = ""  # of the reference and hidden tests it was measured on
+
+    @property
+    def slowest_call(self) -> float:
+        """The slowest call's CPU time, or its wall time (an upper bound) where CPU time is unknown."""
+        return self.slowest_call_s if self.slowest_call_cpu_s is None else self.slowest_call_cpu_s
+
+    @classmethod
+    def read(cls, path: Path) -> Timing | None:
+        """The stored measurement, or None when there is none (or it cannot be read)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            cpu = data.get("slowest_call_cpu_s")
+            return cls(calls=int(data["calls"]), slowest_call_s=float(data["slowest_call_s"]),
+                       slowest_call_cpu_s=None if cpu is None else float(cpu), run_s=float(data["run_s"]),
+                       digest=str(data.get("digest", "")))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def to_dict(self) -> dict:
+        return {"calls": self.calls, "slowest_call_s": self.slowest_call_s,
+                "slowest_call_cpu_s": self.slowest_call_cpu_s, "run_s": self.run_s, "digest": self.digest}
+
+
+def _round_up(seconds: float, step: float = 0.5) -> float:
+    return math.ceil(seconds / step - 1e-9) * step
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Sandbox limits for one grading run."""
+    """Sandbox limits for one grading run (defaults: an exercise not yet measured by `practice validate`)."""
 
-    call_seconds: float = 10.0  # wall time of one call into learner code
-    call_cpu_seconds: float = 20.0  # CPU time of one call
+    call_seconds: float = 10.0  # wall-clock backstop of one call into learner code
+    call_cpu_seconds: float = 20.0  # CPU time of one call: the usual way a slow call times out
     run_seconds: float = 90.0  # deadline for the whole run
     memory_mb: int = 2048  # address-space cap of the learner process
     output_kb: int = 64  # captured output kept from learner code
+
+    @classmethod
+    def derive(cls, timing: Timing | None, given: dict | None = None) -> Limits:
+        """Limits from the reference's measured cost; values in `given` (exercise.yaml `limits:`) win."""
+        given = dict(given or {})
+        if timing is None:
+            return cls(**given)
+        cpu = given.get("call_cpu_seconds", _round_up(max(CALL_FLOOR_S, CALL_FACTOR * timing.slowest_call)))
+        wall = given.get("call_seconds", _round_up(WALL_FACTOR * cpu))
+        run = given.get("run_seconds", _round_up(wall + max(RUN_FLOOR_S, RUN_FACTOR * timing.run_s), 1.0))
+        return cls(**{**given, "call_cpu_seconds": cpu, "call_seconds": wall, "run_seconds": run})
 
 
 @dataclass(frozen=True)
@@ -273,14 +331,14 @@ def _constraints(r: Reader) -> Constraints:
     return Constraints(imports=imports, forbid=r.text_list("forbid"), notes=r.text_list("notes"))
 
 
-def _limits(r: Reader) -> Limits:
+def _limits(r: Reader, timing: Timing | None) -> Limits:
     keys = tuple(Limits.__dataclass_fields__)
     r.mapping(keys)
-    defaults = Limits()
-    values = {k: r.number(k, getattr(defaults, k)) for k in keys}
-    values["memory_mb"] = int(values["memory_mb"])
-    values["output_kb"] = int(values["output_kb"])
-    return Limits(**values)
+    given = {k: r.number(k) for k in keys if k in r.data}
+    for key in ("memory_mb", "output_kb"):
+        if key in given:
+            given[key] = int(given[key])
+    return Limits.derive(timing, given)
 
 
 def load_exercise(root: Path, exercise_id: str, cache: ParseCache | None = None) -> Exercise:
@@ -328,7 +386,7 @@ def load_exercise(root: Path, exercise_id: str, cache: ParseCache | None = None)
         constraints=_constraints(r.sub("constraints")),
         hints=r.text_list("hints"),
         questions=tuple(questions),
-        limits=_limits(r.sub("limits")),
+        limits=_limits(r.sub("limits"), Timing.read(path.parent / TIMING_FILE)),
         plots=tuple(plots),
     )
 

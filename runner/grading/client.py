@@ -190,7 +190,7 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
     collected = next((e["tests"] for e in events if e.get("event") == "collected"), None)
     reported = {e["name"]: e for e in events if e.get("event") == "test"}
     common = {"exercise": exercise.id, "time_limit_s": exercise.time_limit_s, "output": done.get("output", ""),
-              "constraints": exercise.constraints.describe()}
+              "constraints": exercise.constraints.describe(), "timing": done.get("timing")}
     if done.get("status") == "error" or collected is None:
         if done.get("error"):
             error = done["error"]

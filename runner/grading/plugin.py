@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import pytest
@@ -19,20 +20,57 @@ from runner.sandbox.proxy import (
 MESSAGE_LIMIT = 400
 
 
+class NotRun(SandboxTimeout):
+    """A check reached learner code after an earlier call timed out: it is not run, and reported as a timeout."""
+
+
+NOT_RUN = "not run: an earlier call timed out"
+
+
+def _cpu_reader(pid: int):
+    """A function giving a process's CPU seconds so far, in ns steps (its main thread: the learner's numpy is
+    single-threaded), and the descriptor it reads; (None, None) where /proc has no schedstat."""
+    try:
+        fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY)
+    except OSError:
+        return None, None
+
+    def read() -> float | None:
+        try:
+            return int(os.pread(fd, 128, 0).split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return None
+
+    return read, fd
+
+
 class LearnerHost:
-    """Keep one learner process for the run; start a fresh one after a timeout, crash or memory error."""
+    """Keep one learner process for the run; start a fresh one after a crash or memory error.
+
+    Once a call has timed out, no more learner code runs: every later call raises NotRun at once, so a
+    submission that hangs costs one call's limit, not one per check. Each call is timed (wall, and the learner's
+    CPU time where /proc has it), which is how `practice validate` measures the reference.
+    """
 
     def __init__(self, spec, limits, deadline: float):
         self.spec, self.limits, self.deadline = spec, limits, deadline
         self.current: LearnerProcess | None = None
         self.output: list[str] = []
+        self.timed_out = False
+        self.opened, self.closed = time.monotonic(), None
+        self.calls, self.slowest_call_s, self.slowest_call_cpu_s = 0, 0.0, 0.0
+        self._cpu, self._cpu_fd, self._cpu_last = None, None, None
 
     def start(self) -> LearnerProcess:
         self.current = LearnerProcess(self.spec, call_seconds=self.limits.call_seconds,
                                       output_limit=self.limits.output_kb * 1024, deadline=self.deadline)
+        self._cpu, self._cpu_fd = _cpu_reader(self.current.pid)
+        self._cpu_last = self._cpu() if self._cpu else None
         return self.current
 
     def process(self) -> LearnerProcess:
+        if self.timed_out:
+            raise NotRun(NOT_RUN)
         if self.current is None or not self.current.alive:
             self._collect()
             try:
@@ -41,7 +79,41 @@ class LearnerHost:
                 raise SandboxCrash(f"your file could not be imported again: {exc}") from None
         return self.current
 
+    def call(self, name: str, *args, **kwargs):
+        """Call learner function `name` and time it; after any call timed out, raise NotRun instead."""
+        process = self.process()
+        start = time.monotonic()
+        try:
+            return process.call(name, *args, **kwargs)
+        except SandboxTimeout:
+            self.timed_out = True
+            raise
+        finally:
+            self._timed(time.monotonic() - start)
+
+    def _timed(self, seconds: float) -> None:
+        self.calls += 1
+        self.slowest_call_s = max(self.slowest_call_s, seconds)
+        if self._cpu is None:  # no /proc: CPU time is not measured
+            self.slowest_call_cpu_s = None
+            return
+        now = self._cpu()  # None once the process has ended (a crash or timeout): that call is not measured
+        if now is not None and self._cpu_last is not None and self.slowest_call_cpu_s is not None:
+            self.slowest_call_cpu_s = max(self.slowest_call_cpu_s, now - self._cpu_last)
+        self._cpu_last = now
+
+    def timing(self) -> dict:
+        """What this run's calls cost: the measurement `practice validate` stores for a reference."""
+        end = self.closed if self.closed is not None else time.monotonic()
+        cpu = self.slowest_call_cpu_s
+        return {"calls": self.calls, "slowest_call_s": round(self.slowest_call_s, 4),
+                "slowest_call_cpu_s": None if cpu is None else round(cpu, 4),
+                "run_s": round(end - self.opened, 3), "timed_out": self.timed_out}
+
     def _collect(self) -> None:
+        if self._cpu_fd is not None:
+            os.close(self._cpu_fd)
+            self._cpu, self._cpu_fd = None, None
         if self.current is not None:
             self.current.close()
             text = self.current.captured_output()
@@ -51,6 +123,7 @@ class LearnerHost:
 
     def close(self) -> str:
         self._collect()
+        self.closed = time.monotonic()
         return "".join(self.output)
 
 
@@ -66,7 +139,7 @@ class SolutionProxy:
 
         def remote(*args, **kwargs):
             __tracebackhide__ = True
-            return self._host.process().call(name, *args, **kwargs)
+            return self._host.call(name, *args, **kwargs)
 
         remote.__name__ = name
         return remote
@@ -198,7 +271,8 @@ class GradingPlugin:
     def pytest_sessionfinish(self, session, exitstatus):
         if self.in_job:  # the forked job process ends here, after the items' teardown
             output = self.host.close()
-            self.emit({"event": "done", "status": "graded", "error": None, "output": output})
+            self.emit({"event": "done", "status": "graded", "error": None, "output": output,
+                       "timing": self.host.timing()})
             finish_job_process(0)
 
 
