@@ -397,6 +397,7 @@ def render_scaffold(console: Console, root, exercise_id: str, written) -> None:
 def render_validation(console: Console, report, root) -> None:
     if report.ok:
         timing = "" if report.seconds is None else f" · {report.seconds:.1f} s of {report.run_seconds:g} s"
+        timing += " · timing.json written" if report.timing_written else ""
         console.print(Text.assemble(("✓ ", "green"), (report.exercise_id, "bold"),
                                     f"  reference {report.reference:g} · stub {report.stub:g} · "
                                     f"{report.wrong_rejected}/{report.wrong_total} wrong rejected · "

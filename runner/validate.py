@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.bank import PRESETS_FILE, SCHEMA_FILE, SUPPORT_DIR, Bank, Exercise
+from runner import limits
+from runner.bank import PRESETS_FILE, SCHEMA_FILE, SUPPORT_DIR, TIMING_FILE, Bank, Exercise
 from runner.bankfile import parse_yaml
 from runner.errors import BankError
 from runner.results import GradeResult, Outcome
@@ -41,6 +42,7 @@ class ExerciseReport:
     wrong_total: int = 0
     seconds: float | None = None
     run_seconds: float | None = None
+    timing_written: bool = False  # timing.json was missing or out of date, and validate wrote it
 
     @property
     def ok(self) -> bool:
@@ -93,8 +95,11 @@ def static_checks(bank: Bank, exercise_id: str, report: ExerciseReport, schema: 
     return exercise
 
 
-def graded_checks(exercise: Exercise, report: ExerciseReport, pool, second_pool) -> None:
-    """Grade reference, stub and wrong solutions; again in reverse order under another hash seed."""
+def graded_checks(exercise: Exercise, report: ExerciseReport, pool, second_pool, write_timing: bool = False) -> None:
+    """Grade reference, stub and wrong solutions; again in reverse order under another hash seed.
+
+    The reference's grading run is also its timing measurement: `write_timing` stores it in timing.json when
+    that is missing or out of date; otherwise such a file is a problem."""
     if report.problems and not exercise.reference_path.is_file():
         return
     wrongs = exercise.wrong_solutions()
@@ -119,6 +124,8 @@ def graded_checks(exercise: Exercise, report: ExerciseReport, pool, second_pool)
         report.add(exercise.reference_path, f"the reference took {ref.duration_s:.1f} s, over {TIME_SHARE:.0%} of "
                                             f"the {exercise.limits.run_seconds:g} s run deadline. Speed up the "
                                             "checks or raise limits.run_seconds")
+    if ref.score == 100:
+        timing_checks(exercise, report, ref, write_timing)
     again_paths = [exercise.reference_path, *wrongs]
     second = dict(second_pool.run(exercise, again_paths, reverse=True))
     for path in again_paths:
@@ -135,6 +142,26 @@ def graded_checks(exercise: Exercise, report: ExerciseReport, pool, second_pool)
         if bad_plots:
             report.add(exercise.exercise_dir / "exercise.yaml",
                        f"plots fail against the reference: {', '.join(bad_plots)}. Check their `call`")
+
+
+def timing_checks(exercise: Exercise, report: ExerciseReport, ref: GradeResult, write: bool) -> None:
+    """The reference's measured cost: stored and current in timing.json, and well inside the per-call limit."""
+    timing = limits.measured(exercise, ref.timing)
+    if timing is None:
+        return
+    path = limits.timing_path(exercise)
+    stale = limits.stale_reason(exercise)
+    if stale and write:
+        limits.write(exercise, timing)
+        report.timing_written = True
+    elif stale:
+        report.add(path, f"{stale}. Run `practice validate {exercise.id}` to measure the reference and write it")
+    room = limits.headroom(exercise, timing)
+    if room < limits.MIN_HEADROOM:
+        report.add(exercise.reference_path,
+                   f"the reference's slowest call used {timing.slowest_call:.2f} s of CPU time, within "
+                   f"{limits.MIN_HEADROOM:g}x of the {exercise.limits.call_cpu_seconds:g} s per-call limit. Speed it "
+                   "up, or remove limits.call_cpu_seconds from exercise.yaml so the limit follows its cost")
 
 
 def orphans(bank: Bank) -> list[Problem]:
@@ -160,8 +187,8 @@ def orphans(bank: Bank) -> list[Problem]:
         if exercise is None:
             continue
         for entry in visible(exercise.exercise_dir):
-            if entry.name not in ("exercise.yaml", exercise.stub):
-                problems.append(Problem(entry, "is neither exercise.yaml nor the stub. Remove it"))
+            if entry.name not in ("exercise.yaml", exercise.stub, TIMING_FILE):
+                problems.append(Problem(entry, f"is neither exercise.yaml, the stub nor {TIMING_FILE}. Remove it"))
         if exercise.solutions_dir.is_dir():
             for entry in visible(exercise.solutions_dir):
                 if entry.name not in ("reference.py", "answers.md", "wrong", "equivalent_mutants.yaml"):
@@ -182,9 +209,9 @@ def _loads(bank: Bank, exercise_id: str) -> bool:
         return False
 
 
-def validate(bank: Bank, ids: list[str] | None = None, jobs: int = 2, on_report=None) -> tuple[list[ExerciseReport],
-                                                                                           list[Problem]]:
-    """Validate the given exercises (all when None) and the bank's layout."""
+def validate(bank: Bank, ids: list[str] | None = None, jobs: int = 2, on_report=None,
+             write_timing: bool = True) -> tuple[list[ExerciseReport], list[Problem]]:
+    """Validate the given exercises (all when None) and the bank's layout; refresh stale timing.json files."""
     from runner.grading.client import GraderPool
 
     chosen = [bank.resolve_id(i) for i in ids] if ids else bank.ids
@@ -195,7 +222,7 @@ def validate(bank: Bank, ids: list[str] | None = None, jobs: int = 2, on_report=
             report = ExerciseReport(exercise_id)
             exercise = static_checks(bank, exercise_id, report, schema)
             if exercise is not None:
-                graded_checks(exercise, report, pool, second)
+                graded_checks(exercise, report, pool, second, write_timing=write_timing)
             reports.append(report)
             if on_report:
                 on_report(report)
