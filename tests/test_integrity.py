@@ -7,13 +7,21 @@ one bad file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from runner.config import Locations
+from runner.core import Practice
+from runner.errors import StoreError
 
 HERE = Path(__file__).parent
 PRACTICE = str(Path(sys.executable).with_name("practice"))
@@ -48,3 +56,113 @@ def test_stdlib_names_in_the_working_folder_do_not_break_grading(tmp_path, cli_e
     ran = cli(["run", "D1", "--file", str(solution)], {**cli_env, "NO_COLOR": "1"}, folder)
     assert ran.returncode == 0, ran.stderr
     assert "2 of 2 examples pass" in ran.stdout, ran.stdout
+
+
+# ---- 2. an interrupted submission is marked, never counts, and the next command says so ------------------------
+
+INTEGRITY = HERE / "hostile" / "integrity"
+
+
+def rows(home: Path) -> list[sqlite3.Row]:
+    """The submissions table, read directly (opening a Store would sweep it)."""
+    db = sqlite3.connect(home / "practice.db")
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def start_slow_submit(cli_env: dict, cwd: Path) -> subprocess.Popen:
+    """`practice submit` of a correct but slow file, in its own session (as a terminal would run it)."""
+    proc = subprocess.Popen([PRACTICE, "submit", "D1", "--json", "--file", str(INTEGRITY / "slow_double.py")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+                            env={**os.environ, **cli_env}, start_new_session=True)
+    locks = Path(cli_env["PRACTICE_HOME"]) / "locks"
+    deadline = time.monotonic() + 30
+    while not (locks.is_dir() and any(locks.glob("submission-*.lock"))):
+        assert proc.poll() is None and time.monotonic() < deadline, "the submission never started grading"
+        time.sleep(0.02)
+    time.sleep(0.4)  # well inside grading: every call takes a second
+    assert proc.poll() is None
+    return proc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP])
+def test_a_stopped_submit_is_marked_interrupted_at_once(tmp_path, cli_env, sig):
+    proc = start_slow_submit(cli_env, tmp_path)
+    if sig == signal.SIGINT:  # meanwhile, a command that opens the store leaves a live submission alone
+        assert cli(["list"], cli_env, tmp_path).stderr == ""
+        assert [r["state"] for r in rows(Path(cli_env["PRACTICE_HOME"]))] == ["pending"]
+        assert proc.poll() is None
+    os.killpg(proc.pid, sig)  # Ctrl-C (the foreground group), a closed terminal (SIGTERM is handled the same)
+    proc.communicate(timeout=30)
+    assert proc.returncode != 0
+    home = Path(cli_env["PRACTICE_HOME"])
+    (row,) = rows(home)
+    assert (row["state"], row["counted"], row["score"]) == ("interrupted", 0, None)
+    assert not list((home / "locks").glob("*.lock"))
+    listed = cli(["list", "--json"], cli_env, tmp_path)
+    assert "note: submission #1 (D1) stopped before grading finished and does not count" in listed.stderr
+    assert listed.stderr.count("\n") == 1
+    d1 = next(r for r in json.loads(listed.stdout) if r["id"] == "D1")
+    assert (d1["best"], d1["submissions"]) == (None, 0)
+    assert cli(["list"], cli_env, tmp_path).stderr == ""  # said once
+
+
+def test_a_killed_submit_is_marked_by_the_next_command_and_never_counts(tmp_path, cli_env, fixture_bank):
+    good = cli(["submit", "D1", "--json", "--file", str(fixture_bank / "solutions" / "D1" / "reference.py")],
+               cli_env, tmp_path)
+    assert json.loads(good.stdout)["score"] == 100
+    proc = start_slow_submit(cli_env, tmp_path)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    home = Path(cli_env["PRACTICE_HOME"])
+    assert [r["state"] for r in rows(home)] == ["graded", "pending"]  # nobody could mark it
+    history = cli(["history", "--json"], cli_env, tmp_path)
+    assert history.returncode == 0, history.stderr
+    assert "note: submission #2 (D1) stopped before grading finished" in history.stderr
+    assert [(r["state"], r["counted"]) for r in rows(home)] == [("graded", 1), ("interrupted", 0)]
+    listed = json.loads(cli(["list", "--json"], cli_env, tmp_path).stdout)
+    d1 = next(r for r in listed if r["id"] == "D1")
+    assert (d1["best"], d1["submissions"]) == (100, 1)
+
+
+def test_an_interrupted_mock_submission_does_not_replace_the_last_score(tmp_path, fixture_bank):
+    locations = Locations(bank=fixture_bank, workspace=tmp_path / "ws", home=tmp_path / "home")
+    p = Practice(locations)
+    p.mock.start(seed=3)
+    d1 = p.store.open_attempt("D1")
+    Path(d1.file).write_text((fixture_bank / "solutions" / "D1" / "reference.py").read_text())
+    assert p.submit("D1", None).score == 100
+
+    def stopped(exercise, path):
+        raise KeyboardInterrupt
+
+    p.grader = stopped
+    with pytest.raises(KeyboardInterrupt):
+        p.submit("D1", None)
+    assert [s.state for s in p.store.submissions(attempt_id=d1.id)] == ["graded", "interrupted"]
+    task = next(t for t in p.mock.status().tasks if t.exercise == "D1")
+    assert task.score == 100
+
+
+def test_a_full_disk_while_recording_the_grade(tmp_path, fixture_bank):
+    from runner.grading.client import grade_file
+
+    locations = Locations(bank=fixture_bank, workspace=tmp_path / "ws", home=tmp_path / "home")
+    p = Practice(locations)
+
+    def grade_then_fill_the_disk(exercise, path):
+        result = grade_file(exercise, path)
+        pages = p.store.db.execute("PRAGMA page_count").fetchone()[0]
+        p.store.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite now fails as on a full disk
+        return dataclasses.replace(result, error="x" * 200_000)  # a result that needs new pages
+
+    p.grader = grade_then_fill_the_disk
+    with pytest.raises(StoreError, match="could not write the history database"):
+        p.submit("D1", fixture_bank / "solutions" / "D1" / "reference.py")
+    later = Practice(locations)
+    assert [(s.state, s.counted) for s in later.store.submissions()] == [("interrupted", 0)]
+    assert "#1 (D1)" in later.interrupted_notice()
+    assert later.interrupted_notice() is None

@@ -80,7 +80,7 @@ class _Worker:
     def overdue(self) -> bool:
         return time.monotonic() - self.started > self.limit
 
-    def close(self) -> None:
+    def close(self, at_once: bool = False) -> None:
         from runner.sandbox.reaper import kill_tree
 
         try:
@@ -88,7 +88,7 @@ class _Worker:
         except OSError:
             pass
         try:
-            self.proc.wait(timeout=2)
+            self.proc.wait(timeout=0 if at_once else 2)
         except subprocess.TimeoutExpired:
             kill_tree(self.proc.pid, grace=0.05)
             self.proc.wait()
@@ -108,12 +108,12 @@ class GraderPool:
     def __enter__(self) -> GraderPool:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(at_once=exc_type is not None)  # Ctrl-C or a crash: do not wait for jobs to finish
 
-    def close(self) -> None:
+    def close(self, at_once: bool = False) -> None:
         for worker in self.workers:
-            worker.close()
+            worker.close(at_once)
         self.workers = []
         shutil.rmtree(self._cwd, ignore_errors=True)
 
