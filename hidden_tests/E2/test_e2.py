@@ -58,7 +58,7 @@ def test_attention_handles_extra_batch_axes(solution):
 
 @pytest.mark.points(2)
 def test_gap_is_zero_without_positions(solution):
-    """Without positional embeddings, permuting tokens permutes outputs: the gap is ~1e-16."""
+    """Without positional embeddings, permuting tokens permutes outputs: the gap is rounding error (~1e-15)."""
     W_Q, W_K, W_V = _weights(4)
     X = np.random.default_rng(5).normal(size=(3, L, D_MODEL))
     perm = np.array([3, 0, 4, 1, 2])  # not an involution: its inverse differs from it
