@@ -255,7 +255,7 @@ def mock_start(preset: str | None = typer.Option(None, "--preset", help="A prese
     if preset and ids:
         raise UsageError("give --preset or --ids, not both", fix="Drop one of them.")
     id_list = [i.strip() for i in ids.split(",") if i.strip()] if ids else None
-    report = practice().mock.start(preset, id_list, minutes, seed)
+    report = practice().mock.start(preset, id_list, minutes, seed, watch=True)
     render.render_session(render.make_console(), report)
 
 

@@ -3,7 +3,8 @@
 Rules, as on a real OA: tasks may be submitted in any order and as often as wanted; the last submission before
 the deadline counts; a later one is recorded but flagged late and does not count. Work saved but never
 submitted still counts: at the first command after the deadline, each task's file as saved at the deadline is
-graded, as a submission made at the deadline, unless it is unchanged since its last counted submission.
+graded, as a submission made at the deadline, unless it is unchanged since its last counted submission. "As saved
+at the deadline" is the last snapshot the platform took by then (runner/watcher.py), never a file's mtime.
 The session score is the mean of the task scores, each 0–100, every task weighted equally.
 """
 
@@ -60,6 +61,7 @@ class SessionReport:
     now: float
     previous: list[tuple[Session, float]] = field(default_factory=list)
     auto_graded: list[str] = field(default_factory=list)
+    watcher: str = "running"  # the file watcher: running | ended | missing (see runner/watcher.py)
 
     @property
     def score(self) -> float:
@@ -165,7 +167,8 @@ class MockSessions:
         return load_presets(self.p.bank.root)
 
     def start(self, preset_name: str | None = None, ids: list[str] | None = None, minutes: float | None = None,
-              seed: int | None = None) -> SessionReport:
+              seed: int | None = None, watch: bool = False) -> SessionReport:
+        """Draw the tasks, write their stubs, start the countdown and (with `watch`) the file watcher."""
         now = self.p.clock()
         running = self.p.store.open_session()
         if running is not None:
@@ -194,6 +197,12 @@ class MockSessions:
             path = folder / exercise.id / exercise.stub
             create_from_stub(path, exercise)
             self.p.store.start_attempt(exercise.id, str(path), exercise.time_limit_s, now, session.id)
+        if watch:
+            from runner.watcher import meta_key, spawn
+
+            pid = spawn(self.p.store.path, session.id)
+            if pid is not None:  # its first heartbeat, until it gives its own
+                self.p.store.set_meta(meta_key(session.id), json.dumps({"pid": pid, "beat": now, "state": "running"}))
         return self.report(session)
 
     def current(self) -> Session:
@@ -206,28 +215,17 @@ class MockSessions:
 
     def snapshot(self) -> None:
         """Keep each task file's newly saved version, so its state at the deadline is known later."""
+        from runner.watcher import snapshot_file
+
         session = self.p.store.open_session()
-        now = self.p.clock()
-        if session is None or session_timebox(session).over(now):
+        if session is None or session_timebox(session).over(self.p.clock()):
             return
         for attempt in self.p.store.session_attempts(session.id):
-            path = Path(attempt.file)
-            try:
-                mtime = path.stat().st_mtime
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            self.p.store.add_snapshot(attempt.id, now, mtime, sha(text), text)
+            snapshot_file(self.p.store, attempt, self.p.clock)
 
     def deadline_version(self, attempt: Attempt, deadline: float) -> str | None:
-        """The file as saved at the deadline: the file itself if untouched since, else the last snapshot."""
-        path = Path(attempt.file)
-        try:
-            if path.stat().st_mtime <= deadline:
-                return path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            pass
-        earlier = [s for s in self.p.store.snapshots(attempt.id) if s.mtime <= deadline]
+        """The file as saved at the deadline: its last snapshot taken by then (never the file's mtime)."""
+        earlier = [s for s in self.p.store.snapshots(attempt.id) if s.taken_at <= deadline]
         return earlier[-1].source if earlier else None
 
     def settle(self) -> list[str]:
@@ -271,6 +269,7 @@ class MockSessions:
         now = self.p.clock()
         if not session_timebox(session).over(now):
             self.snapshot()
+            now = self.p.clock()  # after the snapshots, so they are all in time
             self.p.store.move_deadline(session.id, now)
             session = self.p.store.session(session.id)
         graded = [] if session.settled else self._settle(session)
@@ -302,4 +301,8 @@ class MockSessions:
                 if other.id != session.id and other.finished_at is not None:
                     tasks = self.task_reports(other)
                     previous.append((other, round(sum(t.score for t in tasks) / len(tasks), 1) if tasks else 0.0))
-        return SessionReport(session, self.task_reports(session), self.p.clock(), previous, graded or [])
+        from runner.watcher import health
+
+        now = self.p.clock()
+        watcher = health(self.p.store, session.id, now) if session.finished_at is None else "ended"
+        return SessionReport(session, self.task_reports(session), now, previous, graded or [], watcher)

@@ -330,6 +330,9 @@ def render_session(console: Console, report, final: bool = False) -> None:
         console.print(f"Graded at the deadline (saved, not submitted): {', '.join(report.auto_graded)}")
     if not final:
         console.print(time_left(report.timebox, report.now))
+        if report.watcher == "missing" and not report.over:
+            console.print(Text("The file watcher is not running: your saves are kept only when a practice "
+                               "command runs. Run `practice mock status` after saving.", style="yellow"))
     table = Table(expand=False)
     for name, kw in (("#", {"justify": "right"}), ("Task", {"style": "bold"}), ("Title", {}),
                      ("Score", {"justify": "right"}), ("Subs", {"justify": "right"}), ("Counted at", {}),

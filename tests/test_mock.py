@@ -95,6 +95,7 @@ def test_saved_but_unsubmitted_work_is_graded_at_the_deadline(env):
     report = p.mock.start(ids=["D1", "H1"], minutes=10)
     h1 = Path(task(report, "H1").file)
     save(h1, solution(bank, "H1"), clock)
+    p.mock.snapshot()  # as the file watcher does on every save
     deadline = report.session.deadline
     clock.now = deadline + 30
     status = fresh(p, clock).mock.status()
@@ -146,6 +147,7 @@ def test_finish_early_report_json_and_comparison(env, tmp_path):
     second = p.mock.start(ids=["D1", "H1"], minutes=10)
     for t in second.tasks:
         save(Path(t.file), solution(bank, t.exercise), clock)
+    p.mock.snapshot()  # as the file watcher does on every save
     clock.now += 700
     final = p.mock.finish()
     data = final.to_dict()
@@ -211,3 +213,87 @@ def test_full_rehearsal_on_the_real_bank(practice_env, monkeypatch, shifted_cloc
     assert report["score"] == 75
     third_task = next(t for t in report["tasks"] if t["exercise"] == third)
     assert third_task["counted_at"] == pytest.approx(deadline)
+
+
+# ---- the file watcher ------------------------------------------------------------------------------------
+
+def test_watcher_snapshots_each_change_and_stops_at_the_deadline(env):
+    """Driven in-process with the injected clock: its sleeps are where the learner saves and time passes."""
+    from runner.watcher import watch
+
+    p, clock, bank = env
+    report = p.mock.start(ids=["D1"], minutes=10)
+    d1, deadline = Path(report.tasks[0].file), report.session.deadline
+    wrong, right = solution(bank, "D1", "upcast.py"), solution(bank, "D1")
+    script = [lambda: save(d1, wrong, clock), lambda: None, lambda: save(d1, right, clock),
+              lambda: setattr(clock, "now", deadline + 5),
+              lambda: save(d1, "def double(x):\n    return x * 3\n", clock)]  # after the deadline: never seen
+    naps = []
+
+    def sleep(seconds):
+        naps.append(seconds)
+        clock.now += seconds
+        script.pop(0)() if script else setattr(clock, "now", deadline + 60)
+
+    assert watch(p.store, report.session.id, clock, sleep) == "deadline"
+    sources = [s.source for s in p.store.snapshots(p.store.session_attempts(report.session.id)[0].id)]
+    assert sources[1:] == [wrong, right] and "NotImplementedError" in sources[0]  # the stub, then each change
+    assert naps[0] == 0.5
+    os.utime(d1, (deadline - 100, deadline - 100))  # `touch -d`: an old mtime does not make the late edit count
+    final = fresh(p, clock).mock.finish()
+    sub = p.store.submissions(exercise="D1")[-1]
+    assert final.tasks[0].score == 100 and sub.source == right, (sub.state, sub.error)
+
+
+def test_watcher_ends_with_a_finished_session_and_reports_its_health(env):
+    from runner.watcher import health, watch
+
+    p, clock, _ = env
+    report = p.mock.start(ids=["D1"], minutes=10)
+    assert p.mock.status().watcher == "missing"  # started without one (as when it cannot run)
+    assert watch(p.store, report.session.id, clock, lambda s: fresh(p, clock).mock.finish()) == "finished"
+    assert health(p.store, report.session.id, clock.now) == "ended"
+
+
+def test_watcher_process_lives_and_ends_with_the_session(practice_env, fixture_bank, shifted_clock):
+    """The real detached process started by `mock start`: it snapshots saves, ignores mtimes, and exits."""
+    from runner.store import Store
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["mock", "start", "--ids", "D1", "--minutes", "1"]).exit_code == 0
+    store = Store(practice_env / "home" / "practice.db")
+    pid = json.loads(store.get_meta("watcher:1"))["pid"]
+    d1 = practice_env / "ws" / "mock-1" / "D1" / "double.py"
+    right = solution(fixture_bank, "D1")
+    d1.write_text(right)
+    wait_for(lambda: any(s.source == right for s in store.snapshots(1)))
+    assert "The file watcher is not running" not in runner.invoke(app, ["mock", "status"]).stdout
+    shifted_clock.advance(61)  # the deadline passes: the watcher ends by itself
+    wait_for(lambda: json.loads(store.get_meta("watcher:1"))["state"] == "deadline")
+    wait_for(lambda: not alive(pid))
+    d1.write_text("def double(x):\n    return x * 3\n")  # written after the deadline, dated before it
+    os.utime(d1, (time.time() - 3600, time.time() - 3600))
+    report = json.loads(runner.invoke(app, ["mock", "finish", "--json"]).stdout)
+    assert report["tasks"][0]["score"] == 100
+    assert runner.invoke(app, ["mock", "start", "--ids", "D1", "--minutes", "5"]).exit_code == 0
+    pid = json.loads(store.get_meta("watcher:2"))["pid"]
+    assert alive(pid)
+    assert runner.invoke(app, ["mock", "finish"]).exit_code == 0  # finishing ends it too
+    wait_for(lambda: json.loads(store.get_meta("watcher:2"))["state"] == "finished")
+    wait_for(lambda: not alive(pid))
+
+
+def wait_for(condition, seconds: float = 10.0) -> None:
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "timed out waiting"
+        time.sleep(0.05)
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie left for its parent to reap counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
