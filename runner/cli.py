@@ -379,15 +379,17 @@ def grade(exercise_id: str = typer.Argument(..., help="Exercise id, or `merge` t
 @command("gradescope", group=export_app)
 def export_gradescope(exercise_id: str = IdArg,
                       output: Path = typer.Option(Path("autograder.zip"), "--output", "-o", dir_okay=False,
-                                                  help="Where to write the zip.")):
+                                                  help="Where to write the zip."),
+                      visibility: str = typer.Option("visible", "--visibility", help="When students see each "
+                                                     "check: visible, hidden, after_due_date or after_published."),
+                      total: float | None = typer.Option(None, "--total", help="Scale the score to this many points "
+                                                         "(default: the exercise's own points).")):
     """Build a Gradescope autograder zip (setup.sh, run_autograder, hidden tests; no solutions)."""
-    from runner.gradescope import build_zip
+    from runner.gradescope import export
 
     p = practice(settle=False)
-    exercise = p.bank.get(exercise_id)
-    build_zip(p.bank, exercise, output)
-    render.make_console().print(f"Wrote {output}: upload it as the autograder of a Gradescope programming "
-                                f"assignment; students submit {exercise.stub}.", soft_wrap=True)
+    render.render_gradescope_export(render.make_console(),
+                                    export(p.bank, p.bank.get(exercise_id), output, visibility, total))
 
 
 def _save_plot(plots, path: Path | None) -> None:

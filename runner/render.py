@@ -469,6 +469,17 @@ def run_with_progress(work, total: int, echo_json: bool, also=None):
             raise
 
 
+def render_gradescope_export(console: Console, info) -> None:
+    console.print(f"Wrote {info.path}: upload it as the autograder of a Gradescope programming assignment; "
+                  f"students submit {info.stub} (helper modules beside it may be submitted too).", soft_wrap=True)
+    scaled = "" if info.total == info.points else f", scaled from the exercise's {info.points:g}"
+    console.print(Text.assemble("Set the assignment's autograder points to ", (f"{info.total:g}", "bold"),
+                                f" ({info.checks} checks{scaled}). Checks are {info.visibility.replace('_', ' ')}"
+                                " to students."), soft_wrap=True)
+    if info.fixtures:
+        console.print(f"Model fixtures shipped: {', '.join(info.fixtures)}", soft_wrap=True)
+
+
 def render_batch(console: Console, results: list[dict], summary: dict, table: bool = True) -> None:
     from rich.table import Table
 

@@ -243,33 +243,100 @@ def test_shards_merge_to_the_whole(bank, tmp_path, monkeypatch):
     assert invoke("grade", "merge", bad).exit_code == 2
 
 
-def test_gradescope_zip_runs_in_gradescope_layout(bank, tmp_path):
-    zip_path = tmp_path / "autograder.zip"
-    assert invoke("export", "gradescope", "7A", "-o", zip_path).exit_code == 0
-    root = tmp_path / "autograder"
+# Gradescope's results.json as its autograder specification describes it (gradescope-autograders.readthedocs.io,
+# "Autograder Specifications"), for the fields this export writes.
+VISIBILITY = {"enum": ["visible", "hidden", "after_due_date", "after_published"]}
+RESULTS_SPEC = {
+    "type": "object", "required": ["score", "tests"], "additionalProperties": False,
+    "properties": {
+        "score": {"type": "number", "minimum": 0}, "execution_time": {"type": "number", "minimum": 0},
+        "output": {"type": "string"}, "visibility": VISIBILITY, "stdout_visibility": VISIBILITY,
+        "extra_data": {"type": "object"},
+        "tests": {"type": "array", "items": {
+            "type": "object", "required": ["score", "max_score", "name", "visibility", "output"],
+            "additionalProperties": False,
+            "properties": {"score": {"type": "number", "minimum": 0}, "max_score": {"type": "number", "minimum": 0},
+                           "status": {"enum": ["passed", "failed"]}, "name": {"type": "string", "minLength": 1},
+                           "number": {"type": "string"}, "output": {"type": "string"}, "tags": {"type": "array"},
+                           "visibility": VISIBILITY}}},
+    },
+}
+
+
+def export_and_unpack(zip_path: Path, root: Path, *options) -> tuple[list[str], str]:
+    """`practice export gradescope`, unpacked as Gradescope does: source/, and run_autograder copied to the root."""
+    out = invoke("export", "gradescope", "7A", "-o", zip_path, *options)
+    assert out.exit_code == 0, out.output
     with zipfile.ZipFile(zip_path) as zf:
         names = zf.namelist()
-        assert "setup.sh" in names and "run_autograder" in names
-        assert not [n for n in names if "solutions/" in n or "reference" in n]
         zf.extractall(root / "source")
-    run = root / "source" / "run_autograder"
-    os.chmod(run, 0o755)
-    cases = {"right": ((bank / "solutions/7A/reference.py").read_text(), 5.0),
-             "wrong": ((bank / "solutions/7A/wrong/scales_columns.py").read_text(), 0.0),
-             "broken": ("def scale_rows(x, factors)\n", 0.0)}
-    for name, (source, score) in cases.items():
-        shutil.rmtree(root / "submission", ignore_errors=True)
-        write(root / "submission" / "solution.py", source)
-        env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
-        env.pop("PRACTICE_BANK")
-        done = subprocess.run(["bash", str(run)], env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        results = json.loads((root / "results" / "results.json").read_text())
-        tests = results["tests"]
-        total = results.get("score", sum(t["score"] for t in tests))
-        for t in tests:
-            assert set(t) >= {"score", "max_score", "name", "visibility", "output"}
-        if score is None:
-            assert 0 < total < sum(t["max_score"] for t in tests)
-        else:
-            assert total == score, (name, results)
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    os.chmod(root / "run_autograder", 0o755)
+    return names, out.stdout
+
+
+def run_autograder(root: Path, files: dict[str, str]) -> tuple[dict, str]:
+    """One student's submission through the exported run_autograder; results.json checked against the spec."""
+    from jsonschema import validate
+
+    shutil.rmtree(root / "submission", ignore_errors=True)
+    shutil.rmtree(root / "results", ignore_errors=True)
+    for name, text in files.items():
+        write(root / "submission" / name, text)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
+    env.pop("PRACTICE_BANK")
+    done = subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    validate(results, RESULTS_SPEC)
+    assert results["score"] == round(sum(t["score"] for t in results["tests"]), 4)  # score agrees with tests
+    return results, done.stdout
+
+
+def test_gradescope_zip_runs_in_gradescope_layout(bank, tmp_path):
+    yaml_path = bank / "exercises/7A/exercise.yaml"  # a hanging submission should cost little test time
+    yaml_path.write_text(yaml_path.read_text().replace("call_seconds: 10 ", "call_seconds: 1 "))
+    root = tmp_path / "autograder"
+    names, said = export_and_unpack(tmp_path / "autograder.zip", root)
+    assert "setup.sh" in names and "run_autograder" in names
+    assert not [n for n in names if "solutions/" in n or "reference" in n or n.endswith(".npz")]
+    assert "autograder points to 5 (4 checks)" in " ".join(said.split())
+    ref = (bank / "solutions/7A/reference.py").read_text()
+    cases = {"right": ({"solution.py": ref}, 5.0),
+             "wrong": ({"solution.py": (bank / "solutions/7A/wrong/scales_columns.py").read_text()}, 0.0),
+             "broken": ({"solution.py": "def scale_rows(x, factors)\n"}, 0.0),
+             "hangs": ({"solution.py": "def scale_rows(x, factors):\n    while True:\n        pass\n"}, 0.0)}
+    for name, (files, score) in cases.items():
+        results, stdout = run_autograder(root, files)
+        assert results["score"] == score, (name, results)
+        assert sum(t["max_score"] for t in results["tests"]) == 5.0, name  # every check listed, also when broken
+        assert {t["visibility"] for t in results["tests"]} == {"visible"}
+        assert f"Score {score:g}/5" in results["output"]
+        assert stdout.startswith(f"practice 7A: solution.py: score {score:g}/5"), stdout  # the instructor's log
+    assert "timeout" in " ".join(t["output"] for t in results["tests"])
+
+    root = tmp_path / "autograder-100"
+    export_and_unpack(tmp_path / "ag100.zip", root, "--total", "100", "--visibility", "after_due_date")
+    helper = "import numpy as np\n\n\ndef by_rows(x, f):\n    return x * np.asarray(f, dtype=x.dtype)[:, None]\n"
+    uses_helper = ("from rowhelp import by_rows\n\n\ndef scale_rows(x, factors):\n    if len(factors) != len(x):\n"
+                   "        raise ValueError('length')\n    return by_rows(x, factors)\n")
+    results, stdout = run_autograder(root, {"solution.py": uses_helper, "rowhelp.py": helper})
+    assert results["score"] == 100.0 and "Score 100/100" in results["output"], results
+    assert {t["visibility"] for t in results["tests"]} == {"after_due_date"}
+    assert results["visibility"] == "after_due_date"
+    assert sorted(t["max_score"] for t in results["tests"]) == [20.0, 20.0, 20.0, 40.0]
+    assert invoke("export", "gradescope", "7A", "-o", tmp_path / "x.zip", "--visibility", "soon").exit_code == 2
+
+
+def test_gradescope_zip_carries_only_the_fixtures_the_exercise_uses():
+    from runner.bank import Bank
+    from runner.config import REPO_ROOT
+    from runner.gradescope import bank_files
+
+    bank = Bank(REPO_ROOT)
+    names = {e: {p.name for p in bank_files(bank, bank.get(e))} for e in ("1A", "4C", "E13")}
+    assert not any(n.endswith(".npz") or n == "model.py" for n in names["1A"])
+    assert {n for n in names["4C"] if n.endswith(".npz")} == {"handmade-2l.npz", "induction-2l.npz"}
+    assert "model.py" in names["E13"] and not any(n.endswith(".npz") for n in names["E13"])
+    assert not any("reference" in n or n.startswith("build_") for ns in names.values() for n in ns)
