@@ -65,3 +65,20 @@ def test_markup_like_titles_and_hints_are_escaped():
     assert "E1 · Mean of E[x] [bold]" in rendered(lambda c: render_scorecard(c, result, exercise.title), width=200)
     error = dataclasses.replace(result, status=Status.ERROR, error="boom", tests=())
     assert "Mean of E[x] [bold]" in rendered(lambda c: render_scorecard(c, error, exercise.title), width=200)
+
+
+def test_2b_reference_survives_extreme_scales():
+    """The 2B reference rescales rows before centring: no inf or -0 from squares that under- or overflow."""
+    import importlib.util
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("ref_2b", REPO_ROOT / "solutions" / "2B" / "reference.py")
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    with np.errstate(all="raise"):
+        assert ref.normalize(np.array([0.0, 1e-200])).tolist() == [-1.0, 1.0]
+        assert ref.normalize(np.array([1e200, -1e200])).tolist() == [1.0, -1.0]
+        u, v = np.array([0.0, 1.0, 3.0]), np.array([1.0, -1.0, 0.0])
+        assert np.isclose(ref.ln_dot(u * 1e-200, v * 1e200), ref.ln_dot(u, v), rtol=1e-12)
+        assert bool(ref.cosine_preserved(u * 1e200 + 1e200, 2e200 * (u + 1)))

@@ -287,3 +287,41 @@ def test_does_not_modify_inputs(solution):
     solution.cosine_preserved(u, v)
     assert_unchanged(u0, u, what="u")
     assert_unchanged(v0, v, what="v")
+
+
+@pytest.mark.points(1)
+def test_float32_inputs_give_float64(solution):
+    """float32 inputs give float64 results, computed in float64 (a narrow spread around 3 exposes float32 math)."""
+    rng = np.random.default_rng(15)
+    u = (3.0 + 0.01 * rng.normal(size=(3, 6))).astype(np.float32)
+    v = (rng.normal(size=(3, 6)) - 1.0).astype(np.float32)
+    u64, v64 = u.astype(np.float64), v.astype(np.float64)
+    got = solution.normalize(u)
+    assert np.asarray(got).dtype == np.float64, "normalize of a float32 input should return float64"
+    assert_close(got, _loop_normalize(u64), what="normalize of a float32 input")
+    got = solution.ln_dot(u, v)
+    assert np.asarray(got).dtype == np.float64, "ln_dot of float32 inputs should return float64"
+    assert_close(got, 6 * _loop_pearson(u64, v64), what="ln_dot of float32 inputs")
+    mean_term, centred_term = solution.dot_decomposition(u, v)
+    want_mean, want_centred = _loop_decomposition(u64, v64)
+    assert np.asarray(mean_term).dtype == np.float64 and np.asarray(centred_term).dtype == np.float64, (
+        "dot_decomposition of float32 inputs should return float64")
+    assert_close(mean_term, want_mean, what="mean_term of float32 inputs")
+    assert_close(centred_term, want_centred, what="centered_term of float32 inputs")
+
+
+@pytest.mark.points(1)
+def test_constant_rows_raise_even_when_the_computed_std_is_not_zero(solution):
+    """Rows like [0.1, 0.1, 0.1] are constant although their computed std is ~1e-17: ValueError, not a number."""
+    rng = np.random.default_rng(16)
+    for value, d in ((0.1, 3), (0.7, 6)):
+        row = np.full(d, value)
+        centred = row - row.mean()
+        assert np.sqrt(np.mean(centred * centred)) > 0  # the test's own premise: rounding leaves a nonzero std
+        other = rng.normal(size=d)
+        with pytest.raises(ValueError):
+            solution.normalize(np.stack([other, row]))
+        with pytest.raises(ValueError):
+            solution.ln_dot(other, row)
+        with pytest.raises(ValueError):
+            solution.cosine_preserved(row, other)
