@@ -15,13 +15,15 @@ from runner import render
 from runner.errors import Aborted, ExitStatus, PracticeError, UsageError
 
 app = typer.Typer(help="Timed NumPy practice for transformer math and interpretability, graded by hidden tests.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  no_args_is_help=False, add_completion=True, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]})
 STATE: dict = {"bank": None}
 mock_app = typer.Typer(help="Timed mock OA sessions: several tasks behind one countdown.", no_args_is_help=True)
 app.add_typer(mock_app, name="mock")
 export_app = typer.Typer(help="Export to the graders schools already use.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+bank_app = typer.Typer(help="Your own exercise banks: create one, see which bank is in use.", no_args_is_help=True)
+app.add_typer(bank_app, name="bank")
 
 IdArg = typer.Argument(..., help="Exercise id, e.g. 1A (any case).", show_default=False)
 OptionalId = typer.Argument(None, help="Exercise id; the active attempt when left out.", show_default=False)
@@ -85,14 +87,17 @@ def _version(value: bool):
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main_options(
-    bank: Path | None = typer.Option(None, "--bank", help="Use another bank (default: $PRACTICE_BANK, "
-                                        "else this repository).", show_default=False),
+    ctx: typer.Context,
+    bank: Path | None = typer.Option(None, "--bank", help="Use this bank (default: $PRACTICE_BANK, else `bank` in "
+                                     "$PRACTICE_HOME/config.toml, else the built-in bank).", show_default=False),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ):
     """Practise OA-style exercises: `practice list`, `practice start 1A`, edit, `practice submit`."""
     STATE["bank"] = bank
+    if ctx.invoked_subcommand is None:  # bare `practice`: the catalog and how to start
+        report_errors(lambda: render.render_welcome(render.make_console(), practice().catalog()))()
 
 
 @command("list")
@@ -290,10 +295,13 @@ def mock_finish(as_json: bool = JsonOpt,
 @command("new")
 def new(exercise_id: str = typer.Argument(..., help="The new exercise's id, e.g. 5A.", show_default=False),
         title: str | None = typer.Option(None, "--title", help="Its title."),
-        topic: str | None = typer.Option(None, "--topic", help="Its main topic.")):
+        topic: str | None = typer.Option(None, "--topic", help="Its main topic."),
+        bank: Path | None = typer.Option(None, "--bank", help="Add it to this bank (see `practice bank init`).",
+                                         file_okay=False, show_default=False)):
     """Scaffold an exercise in the bank (yaml, stub, hidden tests, reference, wrong/) that validates as is."""
     from runner.scaffold import scaffold
 
+    STATE["bank"] = bank or STATE["bank"]
     p = practice(settle=False)
     written = scaffold(p.locations.bank, exercise_id, title, topic)
     render.render_scaffold(render.make_console(), p.locations.bank, exercise_id, written)
@@ -390,6 +398,28 @@ def export_gradescope(exercise_id: str = IdArg,
     p = practice(settle=False)
     render.render_gradescope_export(render.make_console(),
                                     export(p.bank, p.bank.get(exercise_id), output, visibility, total))
+
+
+@command("init", group=bank_app)
+def bank_init(folder: Path = typer.Argument(..., help="Where to create the bank.", file_okay=False,
+                                            show_default=False)):
+    """Create an empty bank (exercises/, hidden_tests/, solutions/, schema docs, README) to fill with `new`."""
+    from runner.config import builtin_bank
+    from runner.scaffold import init_bank
+
+    written = init_bank(folder, docs_from=builtin_bank())
+    render.render_bank_init(render.make_console(), folder, written)
+
+
+@command("show", group=bank_app)
+def bank_show(as_json: bool = JsonOpt):
+    """Say which bank is in use, where that choice came from, and how many exercises it has."""
+    p = practice(settle=False)
+    info = {"bank": str(p.locations.bank), "source": p.locations.bank_source, "exercises": len(p.bank.ids)}
+    if as_json:
+        typer.echo(json.dumps(info))
+        return
+    render.render_bank_info(render.make_console(), info)
 
 
 def _save_plot(plots, path: Path | None) -> None:

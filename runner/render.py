@@ -68,8 +68,20 @@ def render_catalog(console: Console, entries) -> None:
         text.append(parts[-1].rstrip(), style=STATUS_STYLE.get(entry.status, ""))
         text.append("\n")
     solved = sum(e.status == "solved" for e in entries)
-    text.append(f"{len(entries)} exercises, {solved} solved. Start one: practice start ID", style="dim")
+    if entries:
+        text.append(f"{len(entries)} exercises, {solved} solved. Start one: practice start ID", style="dim")
+    else:
+        text.append("No exercises in this bank yet. Add one: practice new ID (see practice bank show)", style="dim")
     console.print(text, soft_wrap=True)
+
+
+def render_welcome(console: Console, entries) -> None:
+    """Bare `practice`: the catalog, then the first steps."""
+    render_catalog(console, entries)
+    first = next((e.exercise.id for e in entries if e.status != "solved"), entries[0].exercise.id if entries else "ID")
+    console.print(Text(f"\nNext: practice start {first}   (a live view: countdown, examples rerun on save)\n"
+                       "      practice show ID · practice submit · practice mock start · practice --help",
+                       style="dim"), soft_wrap=True)
 
 
 def render_prompt(console: Console, exercise) -> None:
@@ -395,6 +407,20 @@ def render_scaffold(console: Console, root, exercise_id: str, written) -> None:
         console.print(f"  {path.relative_to(root)}", soft_wrap=True)
     console.print(f"It validates as scaffolded: `practice validate {exercise_id}`. Then make it yours: edit the "
                   "prompt, stub, checks, reference and wrong solutions, and validate again (docs/AUTHORING.md).")
+
+
+def render_bank_init(console: Console, root, written) -> None:
+    console.print(Text(f"Created an empty bank in {root}:", style="bold"), soft_wrap=True)
+    for path in written:
+        console.print(Text(f"  {path.relative_to(root)}"), soft_wrap=True)
+    console.print(Text(f"Add an exercise: practice new --bank {root} 5A. Use the bank: practice --bank {root} list, "
+                       "or name it in config.toml (see its README.md)."), soft_wrap=True)
+
+
+def render_bank_info(console: Console, info: dict) -> None:
+    console.print(Text.assemble(("Bank: ", "bold"), info["bank"], f"  ({info['exercises']} exercises)"), soft_wrap=True)
+    console.print(Text(f"Chosen by: {info['source']}. Order: --bank, PRACTICE_BANK, bank = in "
+                       "$PRACTICE_HOME/config.toml, the built-in bank.", style="dim"), soft_wrap=True)
 
 
 def render_validation(console: Console, report, root) -> None:

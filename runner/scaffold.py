@@ -5,8 +5,36 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from runner.bank import ID_PATTERN
+from runner.bank import ID_PATTERN, BankLayout
 from runner.errors import UsageError
+
+BANK_DOCS = ("SCHEMA.md", "CONVENTIONS.md")  # copied from the built-in bank into a new one
+
+BANK_README = '''\
+# {name}: an exercise bank for `practice`
+
+A bank is three folders; each exercise has the same id in all of them:
+
+    exercises/<ID>/exercise.yaml   the prompt, examples, hints, limits (exercises/SCHEMA.md explains each field)
+    exercises/<ID>/<stub>.py       the file learners start from
+    exercises/_support/            optional library code for learners and checks (import it by name)
+    exercises/presets.yaml         optional mock OA presets (`practice mock start`)
+    hidden_tests/<ID>/test_*.py    the hidden checks (pytest; learner code only through the `solution` fixture)
+    solutions/<ID>/reference.py    the reference (must score 100), answers.md, wrong/*.py (each must fail)
+
+Work on it (from anywhere):
+
+    practice new --bank {root} 5A          # scaffold an exercise that validates as is
+    practice --bank {root} validate        # prove every exercise sound: schema, reference 100, stub 0, ...
+    practice --bank {root} list            # what learners see
+
+Use it by default: put `bank = "{root}"` in $PRACTICE_HOME/config.toml (~/.practice/config.toml), or set
+PRACTICE_BANK. `--bank` and PRACTICE_BANK win over the config file. practice uses one bank at a time.
+
+`practice validate` checks exercise.yaml against the schema shipped with practice; to extend it, put your
+own exercises/exercise.schema.json here. Keep the bank in git. Whoever has the bank has its solutions: for
+graded work, give learners a grader that leaves them out (`practice export gradescope`).
+'''
 
 EXERCISE_YAML = '''\
 # exercise.yaml — every field is explained here; exercises/SCHEMA.md and exercises/exercise.schema.json say more.
@@ -143,19 +171,24 @@ def scaffold(bank_root: Path, exercise_id: str, title: str | None = None, topic:
     """Write the exercise's files; refuse to touch an existing id."""
     if not ID_PATTERN.match(exercise_id):
         raise UsageError(f"`{exercise_id}` is not a valid id", fix="Use letters, digits, - and _ (e.g. 5A).")
-    existing = {p.name.upper() for root in ("exercises", "hidden_tests", "solutions")
-                if (bank_root / root).is_dir() for p in (bank_root / root).iterdir()}
+    layout = BankLayout(bank_root)
+    if not layout.exercises_dir.is_dir():
+        raise UsageError(f"{bank_root} is not a bank (it has no exercises/ folder)",
+                         fix=f"Create one first: practice bank init {bank_root}")
+    existing = {p.name.upper() for folder in (layout.exercises_dir, layout.hidden_tests_dir, layout.solutions_dir)
+                if folder.is_dir() for p in folder.iterdir()}
     if exercise_id.upper() in existing:
         raise UsageError(f"exercise `{exercise_id}` already exists in {bank_root}",
                          fix="Choose another id; practice new never overwrites.")
     values = {"id": exercise_id, "title": title or f"Exercise {exercise_id}", "topic": _slug(topic or "general")}
+    solutions = layout.solution_dir(exercise_id)
     files = {
-        bank_root / "exercises" / exercise_id / "exercise.yaml": EXERCISE_YAML,
-        bank_root / "exercises" / exercise_id / "solution.py": STUB,
-        bank_root / "hidden_tests" / exercise_id / f"test_{exercise_id.lower()}.py": TESTS,
-        bank_root / "solutions" / exercise_id / "reference.py": REFERENCE,
-        bank_root / "solutions" / exercise_id / "answers.md": ANSWERS,
-        bank_root / "solutions" / exercise_id / "wrong" / "scales_columns.py": WRONG,
+        layout.exercise_dir(exercise_id) / "exercise.yaml": EXERCISE_YAML,
+        layout.exercise_dir(exercise_id) / "solution.py": STUB,
+        layout.tests_dir(exercise_id) / f"test_{exercise_id.lower()}.py": TESTS,
+        solutions / "reference.py": REFERENCE,
+        solutions / "answers.md": ANSWERS,
+        solutions / "wrong" / "scales_columns.py": WRONG,
     }
     for path, template in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +198,33 @@ def scaffold(bank_root: Path, exercise_id: str, title: str | None = None, topic:
         with open(path, "x", encoding="utf-8") as fh:
             fh.write(text)
     return list(files)
+
+
+def init_bank(root: Path, docs_from: Path | None = None) -> list[Path]:
+    """Create an empty bank at root (the three folders, a README, the schema docs); refuse to touch a bank."""
+    layout = BankLayout(root)
+    taken = [f.name for f in (layout.exercises_dir, layout.hidden_tests_dir, layout.solutions_dir) if f.exists()]
+    if taken:
+        raise UsageError(f"{root} already has {', '.join(taken)}/",
+                         fix=f"Add exercises to it with `practice new --bank {root} ID`, or choose a new folder.")
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root} is a file", fix="Choose a folder.")
+    files = {root / "README.md": BANK_README.replace("{name}", root.resolve().name).replace("{root}", str(root)),
+             root / ".gitignore": "__pycache__/\n",
+             layout.hidden_tests_dir / ".gitkeep": "", layout.solutions_dir / ".gitkeep": ""}
+    for name in BANK_DOCS:
+        source = BankLayout(docs_from).exercises_dir / name if docs_from else None
+        if source is not None and source.is_file():
+            files[layout.exercises_dir / name] = source.read_text(encoding="utf-8")
+    layout.exercises_dir.mkdir(parents=True)
+    written = []
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            continue  # a folder that already holds a README or .gitignore keeps its own
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def _slug(text: str) -> str:

@@ -29,7 +29,7 @@ def test_help_everywhere():
     for args in ([], ["list"], ["show"], ["start"], ["run"], ["submit"], ["status"], ["history"], ["hint"],
                  ["solution"], ["versions"], ["stats"], ["new"], ["validate"], ["grade"], ["export"],
                  ["export", "gradescope"], ["mock"], ["mock", "start"], ["mock", "status"], ["mock", "finish"],
-                 ["mock", "presets"]):
+                 ["mock", "presets"], ["bank"], ["bank", "init"], ["bank", "show"]):
         result = invoke(*args, "--help")
         assert result.exit_code == 0, args
         assert "Usage" in result.output
