@@ -98,8 +98,11 @@ def render_plot(console: Console, plot: PlotData) -> None:
     console.print(heatmap(plot) if plot.kind == "heatmap" else line_chart(plot))
 
 
-def save_png(plots: list[PlotData], path: Path, width_px: int = 800, height_px: int = 500) -> Path:
-    """Save the figures side by side as one PNG of width_px × height_px per figure (needs matplotlib)."""
+def figure(plots: list[PlotData], width_px: int = 800, height_px: int = 500):
+    """A matplotlib figure with the plots side by side: titles wrapped to fit their panel, heatmaps with a tick
+    per row and column and a diverging colormap centred on 0 (needs matplotlib)."""
+    import textwrap
+
     try:
         import matplotlib
 
@@ -112,20 +115,42 @@ def save_png(plots: list[PlotData], path: Path, width_px: int = 800, height_px: 
         raise PracticeError("this exercise produced no figure to save", fix="Run `practice run ID` to see why.")
     dpi = 100
     fig, axes = plt.subplots(1, len(drawable), figsize=(width_px * len(drawable) / dpi, height_px / dpi), dpi=dpi,
-                             squeeze=False)
+                             squeeze=False, layout="constrained")
     for ax, plot in zip(axes[0], drawable):
         if plot.kind == "heatmap":
-            image = ax.imshow(plot.grid, cmap="RdBu_r", aspect="auto")
+            rows = [[v if math.isfinite(v) else math.nan for v in row] for row in plot.grid]
+            reach = max((abs(v) for row in rows for v in row if math.isfinite(v)), default=0.0) or 1.0
+            image = ax.imshow(rows, cmap="RdBu_r", vmin=-reach, vmax=reach, aspect="auto", interpolation="nearest")
             fig.colorbar(image, ax=ax)
+            ncols = max(len(row) for row in rows)
+            ax.set_yticks(range(len(rows)))
+            ax.set_xticks(range(0, ncols, max(1, math.ceil(ncols / 20))))
         else:
             for name, ys in plot.series.items():
                 ax.plot(plot.x, ys, marker="o", markersize=3, label=name)
             ax.legend()
-        ax.set_title(plot.title)
+        ax.set_title(plot.title, fontsize=12)
         ax.set_xlabel(plot.xlabel)
         ax.set_ylabel(plot.ylabel)
-    fig.tight_layout()
+    for ax, plot in zip(axes[0], drawable):  # wrap each title until it fits its panel, measured as drawn
+        chars = len(plot.title)
+        for _ in range(4):
+            fig.canvas.draw()
+            box = ax.title.get_window_extent()
+            panel = fig.bbox.width / len(drawable) - 24
+            if box.width <= panel and box.x0 >= 0 and box.x1 <= fig.bbox.width:
+                break
+            chars = max(20, min(chars - 8, int(chars * panel / max(box.width, 1.0)) - 2))
+            ax.set_title("\n".join(textwrap.wrap(plot.title, chars)), fontsize=12)
+    return fig
+
+
+def save_png(plots: list[PlotData], path: Path, width_px: int = 800, height_px: int = 500) -> Path:
+    """Save the figures side by side as one PNG of width_px × height_px per figure (needs matplotlib)."""
+    fig = figure(plots, width_px, height_px)  # first: it says how to get matplotlib if it is missing
+    import matplotlib.pyplot as plt
+
     path = Path(path)
-    fig.savefig(path, dpi=dpi)
+    fig.savefig(path, dpi=fig.dpi)
     plt.close(fig)
     return path

@@ -50,6 +50,33 @@ def test_png_is_a_valid_image_of_the_expected_size(tmp_path):  # CI installs the
     assert png_size(save_png([LINE, GRID], tmp_path / "two.png", width_px=600, height_px=400)) == (1200, 400)
 
 
+PATCHING = PlotData(title="Patching the first A back in (induction-2l; clean 0 13 7 5 9 11 20 6 13, corrupted 0 4 7 "
+                           "...), logit difference recovered", kind="heatmap", xlabel="position",
+                     ylabel="layer", grid=((0.1, 0.9, 0.2, -0.05), (0.0, 0.3, 0.8, 0.1), (-0.2, 0.0, 0.05, 0.6)))
+
+
+def test_heatmap_figure_fits_its_title_ticks_rows_and_centres_the_colormap():
+    import matplotlib.pyplot as plt
+
+    from runner.plots import figure
+
+    fig = figure([PATCHING, LINE])
+    try:
+        fig.canvas.draw()
+        heat = fig.axes[0]
+        box, page = heat.title.get_window_extent(), fig.bbox
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 / 2 and box.y1 <= page.y1, (box, page)  # not cut at edges
+        assert "\n" in heat.get_title()  # wrapped, not shrunk to nothing
+        assert list(heat.get_yticks()) == [0, 1, 2]  # one tick per row, not -0.5 … 2.5
+        assert list(heat.get_xticks()) == [0, 1, 2, 3]
+        image = heat.images[0]
+        assert image.norm.vmin == -image.norm.vmax == -0.9  # symmetric: 0 is the colormap's middle (white)
+        assert image.norm(0.0) == pytest.approx(0.5)
+        assert fig.axes[1].get_title().startswith("Error against angle")
+    finally:
+        plt.close(fig)
+
+
 def test_without_matplotlib_plot_says_how_to_get_it(monkeypatch, tmp_path):
     real_import = builtins.__import__
 
