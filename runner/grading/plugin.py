@@ -27,11 +27,26 @@ class NotRun(SandboxTimeout):
 NOT_RUN = "not run: an earlier call timed out"
 
 
+def _learner_pid(pid: int) -> int:
+    """The process that runs learner code: the forked one, or its child where the isolation layer forks a
+    pid-namespace init first."""
+    for _ in range(3):
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+                children = fh.read().split()
+        except OSError:
+            break
+        if not children:
+            break
+        pid = int(children[0])
+    return pid
+
+
 def _cpu_reader(pid: int):
-    """A function giving a process's CPU seconds so far, in ns steps (its main thread: the learner's numpy is
-    single-threaded), and the descriptor it reads; (None, None) where /proc has no schedstat."""
+    """A function giving the learner process's CPU seconds so far, in ns steps (its main thread: the learner's
+    numpy is single-threaded), and the descriptor it reads; (None, None) where /proc has no schedstat."""
     try:
-        fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY)
+        fd = os.open(f"/proc/{_learner_pid(pid)}/schedstat", os.O_RDONLY)
     except OSError:
         return None, None
 
@@ -58,7 +73,8 @@ class LearnerHost:
         self.output: list[str] = []
         self.timed_out = False
         self.opened, self.closed = time.monotonic(), None
-        self.calls, self.slowest_call_s, self.slowest_call_cpu_s = 0, 0.0, 0.0
+        self.calls, self.slowest_call_s = 0, 0.0
+        self.cpu_calls, self.slowest_call_cpu_s = 0, 0.0  # calls whose CPU time was measured, and the most
         self._cpu, self._cpu_fd, self._cpu_last = None, None, None
 
     def start(self) -> LearnerProcess:
@@ -94,20 +110,17 @@ class LearnerHost:
     def _timed(self, seconds: float) -> None:
         self.calls += 1
         self.slowest_call_s = max(self.slowest_call_s, seconds)
-        if self._cpu is None:  # no /proc: CPU time is not measured
-            self.slowest_call_cpu_s = None
-            return
-        now = self._cpu()  # None once the process has ended (a crash or timeout): that call is not measured
-        if now is not None and self._cpu_last is not None and self.slowest_call_cpu_s is not None:
+        now = self._cpu() if self._cpu else None  # None without /proc, or once the process has ended
+        if now is not None and self._cpu_last is not None:
+            self.cpu_calls += 1
             self.slowest_call_cpu_s = max(self.slowest_call_cpu_s, now - self._cpu_last)
         self._cpu_last = now
 
     def timing(self) -> dict:
         """What this run's calls cost: the measurement `practice validate` stores for a reference."""
         end = self.closed if self.closed is not None else time.monotonic()
-        cpu = self.slowest_call_cpu_s
-        return {"calls": self.calls, "slowest_call_s": round(self.slowest_call_s, 4),
-                "slowest_call_cpu_s": None if cpu is None else round(cpu, 4),
+        cpu = round(self.slowest_call_cpu_s, 4) if self.cpu_calls == self.calls else None  # None: not every call
+        return {"calls": self.calls, "slowest_call_s": round(self.slowest_call_s, 4), "slowest_call_cpu_s": cpu,
                 "run_s": round(end - self.opened, 3), "timed_out": self.timed_out}
 
     def _collect(self) -> None:
