@@ -371,15 +371,19 @@ def render_session(console: Console, report, final: bool = False) -> None:
 
 
 def export_session(report, path) -> None:
-    """Save the final report as HTML or SVG, rendered exactly as in the terminal."""
+    """Save the final report as a standalone HTML page, or as SVG rendered as in the terminal; both offline."""
     import io
+    from pathlib import Path
 
-    console = Console(file=io.StringIO(), record=True, width=100, force_terminal=True, color_system="truecolor")
-    render_session(console, report, final=True)
+    from runner import report_page
+
     if str(path).lower().endswith(".svg"):
-        console.save_svg(str(path), title=f"practice · mock session {report.session.id}")
+        console = Console(file=io.StringIO(), record=True, width=100, force_terminal=True, color_system="truecolor")
+        render_session(console, report, final=True)
+        svg = console.export_svg(title=f"practice · mock session {report.session.id}")
+        Path(path).write_text(report_page.offline_svg(svg), encoding="utf-8")
     else:
-        console.save_html(str(path))
+        Path(path).write_text(report_page.page(report), encoding="utf-8")
 
 
 def render_versions(console: Console, exercise, attempt, snapshots) -> None:

@@ -53,6 +53,7 @@ class GradeResult:
     counted: bool = True  # False: a mock-session submission after the deadline
     timing: dict | None = field(default=None, compare=False)  # what learner calls cost (LearnerHost.timing)
     clock: str = "exercise"  # what elapsed_s/time_limit_s measure: "exercise" (its limit) or "session" (a mock)
+    isolation: str = ""  # the sandbox layer learner code ran under (runner/sandbox/layers.py)
 
     @property
     def points(self) -> float:
@@ -96,6 +97,7 @@ class GradeResult:
             "hints_used": self.hints_used,
             "counted": self.counted,
             "clock": self.clock,
+            "isolation": self.isolation,
             "error": self.error,
             "tests": [t.to_dict() for t in self.tests],
         }

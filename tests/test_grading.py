@@ -31,6 +31,7 @@ def graded(fixture_bank):
 def test_matches_golden_results(graded, name):
     golden = HERE / "examples" / name / "results.json"
     actual = graded[name].to_dict()
+    assert actual.pop("isolation") in ("namespaces+uid", "namespaces", "uid", "process")  # differs by machine
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(json.dumps(actual, indent=2) + "\n")
     assert actual == json.loads(golden.read_text())

@@ -18,6 +18,7 @@ from pathlib import Path
 from runner.bank import Exercise
 from runner.errors import GradingError
 from runner.results import ExampleResult, GradeResult, Outcome, PlotData, RunResult, Status, TestResult
+from runner.sandbox import layers
 
 BACKSTOP_S = 10.0  # beyond a job's own deadline, before the client gives up on a worker
 WORKER_ENV = {
@@ -104,6 +105,8 @@ class GraderPool:
         self.workers: list[_Worker] = []
         self._ids = itertools.count(1)
         self._cwd = tempfile.mkdtemp(prefix="practice-grader-")
+        layers.harden()  # learner code must not reach the workers' pipes through /proc/<this pid>/fd
+        self._tickets: dict[int, tuple[_Worker, Exercise, str]] = {}  # submit()/poll()/cancel() jobs
 
     def __enter__(self) -> GraderPool:
         return self
@@ -190,7 +193,8 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
     collected = next((e["tests"] for e in events if e.get("event") == "collected"), None)
     reported = {e["name"]: e for e in events if e.get("event") == "test"}
     common = {"exercise": exercise.id, "time_limit_s": exercise.time_limit_s, "output": done.get("output", ""),
-              "constraints": exercise.constraints.describe(), "timing": done.get("timing")}
+              "constraints": exercise.constraints.describe(), "timing": done.get("timing"),
+              "isolation": layers.active().name}
     if done.get("status") == "error" or collected is None:
         if done.get("error"):
             error = done["error"]

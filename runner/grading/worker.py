@@ -28,6 +28,7 @@ import pytest
 from runner.bank import Bank
 from runner.grading.job import open_submission, pytest_args, run_examples_job
 from runner.grading.plugin import GradingPlugin, finish_job_process
+from runner.sandbox import layers
 from runner.sandbox.reaper import become_subreaper, kill_descendants, kill_tree, wait_exit
 from runner.sandbox.wire import write_all
 
@@ -165,6 +166,7 @@ def run_examples(job: dict, results_fd: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     results_fd = int(argv[0])
+    layers.prepare_worker()  # undumpable; the isolation layer chosen once, before any job
     become_subreaper()
     jobs = JobReader(0)
     while (job := jobs.next()) is not None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runner.sandbox import wire
+from runner.sandbox import layers, wire
 from runner.sandbox.guard import PLATFORM_MODULES, ImportGuard
 
 
@@ -35,6 +35,7 @@ class ChildSpec:
     memory_mb: int = 2048
     call_cpu_seconds: float = 20.0
     total_cpu_seconds: float = 300.0
+    uid: int | None = None  # the learner's own uid where the isolation layer drops privileges
 
 
 def _limit(kind: int, soft: float, hard: float | None = None) -> None:
@@ -84,6 +85,7 @@ def _isolate(spec: ChildSpec, chan_r: int, chan_w: int, out_w: int) -> None:
     warnings.resetwarnings()
     warnings.simplefilter("default")
     np.seterr(all="warn")
+    layers.active().restrict(spec)  # last: limits, uid and capabilities the learner cannot take back
 
 
 def _under(path: str, roots: list[str]) -> bool:

@@ -11,7 +11,7 @@ import signal
 import tempfile
 import time
 
-from runner.sandbox import wire
+from runner.sandbox import layers, wire
 from runner.sandbox.child import ChildSpec, serve
 from runner.sandbox.reaper import kill_tree, wait_exit
 
@@ -98,12 +98,12 @@ class LearnerProcess:
         self.pid: int | None = None
         self.alive = False
         self._workdir = tempfile.mkdtemp(prefix="practice-learner-")
-        spec = ChildSpec(**{**spec.__dict__, "workdir": self._workdir})
+        spec, view = self._isolation(ChildSpec(**{**spec.__dict__, "workdir": self._workdir}))
         req_r, req_w = os.pipe()
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
         gc.freeze()  # keep the grader's heap shared with the child instead of copied by its collections
-        pid = os.fork()
+        pid = layers.active().fork(view)
         if pid == 0:  # the learner process
             try:
                 os.close(req_w)
@@ -127,6 +127,18 @@ class LearnerProcess:
             self.close()
             raise ImportFailed(hello.get("error", {}))
         self.functions = list(hello.get("functions", []))
+
+    @staticmethod
+    def _isolation(spec: ChildSpec) -> tuple[ChildSpec, layers.View | None]:
+        """Where the layer drops privileges, the learner gets its own copy of the submission in its folder."""
+        layer = layers.active()
+        if not (layer.drops_uid or layer.namespaces):
+            return spec, None
+        copy = os.path.join(spec.workdir, os.path.basename(spec.submission))
+        shutil.copyfile(spec.submission, copy)
+        os.chmod(copy, 0o644)
+        learner = ChildSpec(**{**spec.__dict__, "submission": copy, "uid": layer.learner_uid()})
+        return learner, layers.make_view(learner, spec.submission) if layer.namespaces else None
 
     # ---- calls -------------------------------------------------------------------------------------
 
@@ -217,8 +229,8 @@ class LearnerProcess:
     def _crashed(self, what: str, limit: float):
         status: list[int] = []
         wait_exit(self.pid, 0.2, status)
+        code = layers.exit_status(self.pid, status[0] if status else None)
         self.close()
-        code = status[0] if status else None
         if code is not None and code < 0:
             sig = -code
             if sig == signal.SIGXCPU:
@@ -258,6 +270,7 @@ class LearnerProcess:
                 asked = False
             if self.pid is not None:
                 kill_tree(self.pid, grace=0.05, asked=asked)
+                layers.forget(self.pid)
             for fd in (self._req, self._res, self._out):
                 try:
                     os.close(fd)
