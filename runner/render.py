@@ -172,6 +172,8 @@ def _footer(console: Console, result: GradeResult) -> None:
         console.print(Text("   ").join(parts))
     if result.constraints:
         console.print(Text.assemble(("Rules ", "bold"), f"imports: {result.constraints} (enforced)"))
+    if result.isolation:
+        console.print(Text.assemble(("Sandbox ", "bold"), result.isolation), style="dim")
 
 
 # ---- run --------------------------------------------------------------------------------------------
