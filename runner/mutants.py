@@ -44,6 +44,8 @@ CMPOPS = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="), ast.Gt
           ast.Eq: ("==", "!="), ast.NotEq: ("!=", "=="), ast.Is: (r"is", "is not"),
           ast.IsNot: (r"is\s+not", "is"), ast.In: (r"in", "not in"), ast.NotIn: (r"not\s+in", "in")}
 MAX_NAMES = {"max", "amax", "nanmax"}
+SYMMETRIC = {"swapaxes", "maximum", "minimum", "fmax", "fmin", "add", "multiply", "array_equal", "allclose",
+             "isclose", "logical_and", "logical_or", "hypot"}  # swapping their arguments changes nothing
 SMALL_INT = 10  # larger integers are sizes, step counts and seeds: +-1 there is almost always equivalent
 ATOMS = (ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.Constant)
 
@@ -286,7 +288,7 @@ class _Generator(ast.NodeVisitor):
             if kw.arg == "axis":
                 for text in _other_axes(kw.value):
                     self.replace("axis", kw.value, text)
-        positional = [a for a in node.args if not isinstance(a, ast.Starred)]
+        positional = [a for a in node.args if not isinstance(a, ast.Starred)] if _callee(node) not in SYMMETRIC else []
         for a, b in zip(positional, positional[1:]):
             if self.src.seg(a) != self.src.seg(b) and not _is_str(a) and not _is_str(b):
                 self.add("swap-args", (*self.src.span(a), self.src.seg(b)), (*self.src.span(b), self.src.seg(a)))
