@@ -83,9 +83,8 @@ questions:                     # written questions; model answers go in solution
     text: Why does `factors[:, None]` broadcast across rows rather than columns?
 
 limits:                        # sandbox limits (optional; these are the defaults)
-  call_seconds: 10             # wall time of one call into learner code
-  call_cpu_seconds: 20         # CPU time of one call
-  run_seconds: 90              # deadline of the whole grading run
+  # Time limits (call_cpu_seconds, call_seconds, run_seconds) are best left out: they follow the reference's
+  # measured cost, which `practice validate` writes to timing.json (exercises/SCHEMA.md, "Time limits").
   memory_mb: 2048              # address-space cap of the learner process
   output_kb: 64                # learner output kept
 '''
