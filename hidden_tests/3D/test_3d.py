@@ -1,18 +1,10 @@
 """Hidden checks for 3D: strict induction score, previous-token score, OV copying score, detector."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from toymodel import load_model
 
 from runner.checks import assert_close, assert_dtype, assert_shape, assert_unchanged
-
-_SUPPORT = Path(__file__).resolve().parents[2] / "exercises" / "_support"
-if str(_SUPPORT) not in sys.path:
-    sys.path.insert(0, str(_SUPPORT))
-
-from toymodel import load_model  # noqa: E402
 
 
 def repeated(seed, n, seg, vocab, distinct=False):
