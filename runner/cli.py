@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from runner import render
-from runner.errors import Aborted, ExitStatus, PracticeError, UsageError
+from runner.errors import Aborted, ExitStatus, NoAttempt, PracticeError, UsageError
 
 app = typer.Typer(help="Timed NumPy practice for transformer math and interpretability, graded by hidden tests.",
                   no_args_is_help=False, add_completion=True, pretty_exceptions_enable=False,
@@ -279,9 +279,31 @@ def mock_finish(as_json: bool = JsonOpt,
                 export: Path | None = typer.Option(None, "--export", help="Also save the report as .html or .svg.",
                                                       dir_okay=False)):
     """End the session (early if time is left) and print the final report."""
+    _check_export(export)
+    p = practice()
+    if export is not None and p.store.open_session() is None:
+        raise NoAttempt("no mock session is running", fix="Export a finished one again with "
+                        "`practice mock report [N] --export FILE`.")
+    _final_report(p.mock.finish(), as_json, export)
+
+
+@command("report", group=mock_app)
+def mock_report(session_id: int | None = typer.Argument(None, help="Session number; the latest finished one "
+                                                        "when left out.", show_default=False),
+                as_json: bool = JsonOpt,
+                export: Path | None = typer.Option(None, "--export", help="Also save the report as .html or .svg.",
+                                                   dir_okay=False)):
+    """Show the final report of a finished session again, and export it (.html page or .svg)."""
+    _check_export(export)
+    _final_report(practice().mock.past(session_id), as_json, export)
+
+
+def _check_export(export: Path | None) -> None:
     if export is not None and export.suffix.lower() not in (".html", ".svg"):
         raise UsageError(f"cannot export to {export.name}", fix="Use a .html or .svg file name.")
-    report = practice().mock.finish()
+
+
+def _final_report(report, as_json: bool, export: Path | None) -> None:
     if export is not None:
         render.export_session(report, export)
     if as_json:

@@ -279,6 +279,21 @@ class MockSessions:
                 self.p.store.close_attempt(attempt.id, None)
         return self.report(self.p.store.session(session.id), graded, with_previous=True)
 
+    def past(self, session_id: int | None = None) -> SessionReport:
+        """A finished session's final report (the latest when no id is given), to show or export again;
+        earlier sessions are those before it."""
+        import dataclasses
+
+        done = [s for s in self.p.store.sessions() if s.finished_at is not None]
+        if not done:
+            raise NoAttempt("no mock session has finished yet", fix="Finish one with `practice mock finish`.")
+        session = done[-1] if session_id is None else next((s for s in done if s.id == session_id), None)
+        if session is None:
+            raise UsageError(f"there is no finished mock session {session_id}",
+                             fix=f"Choose one of: {', '.join(str(s.id) for s in done)}.")
+        report = self.report(session, with_previous=True)
+        return dataclasses.replace(report, previous=[(s, score) for s, score in report.previous if s.id < session.id])
+
     def task_reports(self, session: Session) -> list[TaskReport]:
         tasks = []
         for attempt in self.p.store.session_attempts(session.id):
