@@ -71,9 +71,70 @@ def assert_close(actual, expected, *, rtol: float = 1e-6, atol: float = 1e-8, wh
               f"tolerance rtol={rtol:g}, atol={atol:g})")
 
 
-def assert_unchanged(before: np.ndarray, after: np.ndarray, what: str = "the input") -> None:
-    """Require an input array to be bit-identical after the call."""
+# ---- in-place changes -----------------------------------------------------------------------------------
+# Learner code works on copies of its arguments: nothing it does reaches the checks' own arrays, so comparing
+# an input before and after a call always finds it unchanged. The grader reports instead which arguments each
+# call changed in place (`note_modified`), and the checks ask about their arrays with `assert_not_modified`.
+
+# The record lives as long as the grading process of one submission and holds the arrays it names, so a check
+# can ask about an array an earlier check passed (a cached training run, say).
+_modified: list[tuple[np.ndarray, str]] = []  # (the check's array, the call that changed its copy)
+
+
+def note_modified(array: np.ndarray, call: str) -> None:
+    """Record that learner code changed its copy of `array` in place during `call` (the grader calls this)."""
+    _modified.append((array, call))
+
+
+def _arrays(value):
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _arrays(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _arrays(item)
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    if a is b:
+        return True
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10_000))
+    except Exception:  # noqa: BLE001 - TooHardError (numpy.exceptions from 1.25): assume they overlap
+        return True
+
+
+def modified_by(value) -> str | None:
+    """The call that changed `value` (an array, or a list, tuple or dict of arrays) in place, or None."""
+    for array in _arrays(value):
+        for changed, call in _modified:
+            if _same_memory(changed, array):
+                return call
+    return None
+
+
+def assert_not_modified(value, what: str = "the input") -> None:
+    """Require that no call into learner code changed `value` in place (in this check or an earlier one).
+
+    `value` is an array the check passed to the learner (or a list, tuple or dict of them); views of it count.
+    """
     __tracebackhide__ = True
+    call = modified_by(value)
+    if call is not None:
+        _fail(f"your function {call} modified {what} in place; work on a copy instead")
+
+
+def assert_unchanged(before: np.ndarray, after: np.ndarray, what: str = "the input") -> None:
+    """Require an input to be unchanged: not modified by learner code, and bit-identical to `before`.
+
+    Kept for older checks; prefer `assert_not_modified(array, what)` (learner code only ever changes copies).
+    """
+    __tracebackhide__ = True
+    assert_not_modified(after, what)
     if before.shape != after.shape or not np.array_equal(before, after, equal_nan=True):
         _fail(f"your function modified {what} in place; work on a copy instead")
 

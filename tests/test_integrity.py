@@ -166,3 +166,48 @@ def test_a_full_disk_while_recording_the_grade(tmp_path, fixture_bank):
     assert [(s.state, s.counted) for s in later.store.submissions()] == [("interrupted", 0)]
     assert "#1 (D1)" in later.interrupted_notice()
     assert later.interrupted_notice() is None
+
+
+# ---- 3. in-place changes stay in the learner's copies; the checks get a report instead --------------------------
+
+def test_learner_changes_never_reach_the_callers_arrays(tmp_path):
+    import numpy as np
+
+    from runner import checks
+    from runner.sandbox.child import ChildSpec
+    from runner.sandbox.proxy import LearnerProcess
+
+    src = tmp_path / "zeroes.py"
+    src.write_text("import numpy as np\n\n\ndef f(x, d, rng):\n    x[...] = 0\n    d['w'][0] = 7\n    rng.random(3)\n"
+                   "    return np.zeros_like(x)\n")
+    proc = LearnerProcess(ChildSpec(submission=str(src), workdir=""), call_seconds=10, output_limit=1000)
+    try:
+        x, w, v = np.arange(4.0), np.ones(3), np.arange(3.0)
+        rng, same = np.random.default_rng(0), np.random.default_rng(0)
+        same.random(3)
+        assert proc.call("f", x, {"w": w, "v": v}, rng).tolist() == [0.0] * 4
+        assert x.tolist() == [0.0, 1.0, 2.0, 3.0] and w.tolist() == [1.0] * 3  # never written back
+        assert checks.modified_by(x) == "f()" and checks.modified_by(x[1:]) == "f()"  # views count
+        assert checks.modified_by({"w": w}) == "f()" and checks.modified_by(v) is None
+        assert rng.random() == same.random()  # a generator is the caller's stream: it moved on
+        with pytest.raises(AssertionError, match=r"your function f\(\) modified x in place"):
+            checks.assert_not_modified(x, "x")
+        checks.assert_not_modified(v, "v")
+    finally:
+        proc.close()
+        checks._modified.clear()
+
+
+def test_zeroing_the_inputs_scores_nothing():
+    """Files that implement nothing but zero their inputs in place (E12 scored 90.9 when changes came back)."""
+    from runner.bank import Bank
+    from runner.config import REPO_ROOT
+    from runner.grading.client import GraderPool
+
+    bank = Bank(REPO_ROOT)
+    ids = ["E12", "E6", "E7", "E11", "E15"]
+    with GraderPool(2) as pool:
+        for exercise in (bank.get(i) for i in ids):
+            path = REPO_ROOT / "solutions" / exercise.id / "wrong" / "zeroes_inputs.py"
+            ((_, result),) = list(pool.run(exercise, [path]))
+            assert result.status.value == "graded" and result.score <= 20, (exercise.id, result.score)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from runner.checks import assert_close, assert_dtype, assert_finite, assert_shape, assert_unchanged
+from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified, assert_shape
 
 
 def _loop_attention(Q, K, V):
@@ -120,10 +120,9 @@ def test_float32_stays_float32(solution):
 def test_inputs_not_modified(solution):
     """Q, K and V are left unchanged."""
     Q, K, V = _qkv(18, 2, 3, 5, 4, 6, scale=5.0)
-    before = (Q.copy(), K.copy(), V.copy())
     solution.attention(Q, K, V)
-    for name, old, new in zip("QKV", before, (Q, K, V)):
-        assert_unchanged(old, new, what=name)
+    for name, new in zip("QKV", (Q, K, V)):
+        assert_not_modified(new, what=name)
 
 
 @pytest.mark.points(1)

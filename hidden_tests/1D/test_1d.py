@@ -9,9 +9,9 @@ from runner.checks import (
     assert_close,
     assert_dtype,
     assert_finite,
+    assert_not_modified,
     assert_scalar,
     assert_shape,
-    assert_unchanged,
     numerical_grad,
 )
 
@@ -172,7 +172,6 @@ def test_large_scores_and_logits_are_stable(solution):
 def test_inputs_not_modified(solution):
     """Q, K, V, W_o and y are left unchanged."""
     args = _problem(52)
-    before = [a.copy() for a in args]
     solution.attention_ce_grads(*args)
-    for name, old, new in zip(("Q", "K", "V", "W_o", "y"), before, args):
-        assert_unchanged(old, new, what=name)
+    for name, new in zip(("Q", "K", "V", "W_o", "y"), args):
+        assert_not_modified(new, what=name)

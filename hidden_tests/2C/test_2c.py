@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from runner.checks import assert_close, assert_dtype, assert_shape, assert_unchanged
+from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_shape
 
 D_MODEL, VOCAB = 6, 11
 
@@ -155,13 +155,12 @@ def test_zero_feature_raises(solution):
 def test_does_not_modify_inputs(solution):
     """x, f and W_E are left unchanged."""
     x, f, W_E = _setup(8, lead=(2, 3))
-    before = (x.copy(), f.copy(), W_E.copy())
     solution.feature_projection(x, f)
     solution.ablate_feature(x, f)
     solution.ablation_logit_change(x, f, W_E)
-    assert_unchanged(before[0], x, what="x")
-    assert_unchanged(before[1], f, what="f")
-    assert_unchanged(before[2], W_E, what="W_E")
+    assert_not_modified(x, what="x")
+    assert_not_modified(f, what="f")
+    assert_not_modified(W_E, what="W_E")
 
 
 @pytest.mark.points(1)

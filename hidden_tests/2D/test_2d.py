@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from runner.checks import assert_close, assert_dtype, assert_finite, assert_shape, assert_unchanged
+from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified, assert_shape
 
 
 def _loop_rms_norm(x, gamma=None, eps=1e-5):
@@ -170,8 +170,7 @@ def test_does_not_modify_inputs(solution):
     for dtype in (np.float64, np.float32):
         x = rng.normal(size=(3, 6)).astype(dtype)
         gamma = rng.normal(size=6).astype(dtype)
-        before = (x.copy(), gamma.copy())
         solution.rms_norm(x, gamma)
         solution.rms_norm(x)
-        assert_unchanged(before[0], x, what=f"x ({np.dtype(dtype).name})")
-        assert_unchanged(before[1], gamma, what="gamma")
+        assert_not_modified(x, what=f"x ({np.dtype(dtype).name})")
+        assert_not_modified(gamma, what="gamma")

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from runner.checks import assert_close, assert_dtype, assert_shape, assert_unchanged
+from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_shape
 
 D_MODEL, D_HEAD, VOCAB = 6, 4, 9
 
@@ -124,10 +124,9 @@ def test_does_not_modify_inputs(solution):
     x = rng.normal(size=(2, 3, D_MODEL))
     a = rng.uniform(size=(2, 3))
     arrays = (x, a, W_V, W_O, W_U)
-    before = [v.copy() for v in arrays]
     solution.ov_logit_delta(x, a, W_V, W_O, W_U)
-    for name, b, v in zip(("x_j", "a_ij", "W_V", "W_O", "W_U"), before, arrays):
-        assert_unchanged(b, v, what=name)
+    for name, v in zip(("x_j", "a_ij", "W_V", "W_O", "W_U"), arrays):
+        assert_not_modified(v, what=name)
 
 
 @pytest.mark.points(1)

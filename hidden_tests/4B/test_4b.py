@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from toymodel import load_model
 
-from runner.checks import assert_close, assert_scalar, assert_shape, assert_unchanged
+from runner.checks import assert_close, assert_not_modified, assert_scalar, assert_shape
 
 
 def random_model(seed, n_layers=2, n_heads=3, d_model=10, d_head=6, vocab=9, n_ctx=14):
@@ -229,10 +229,9 @@ def test_inputs_not_modified(solution):
     """Token arrays are left unchanged."""
     tokens = repeated(24, 3, 5, 12)
     corrupt = corrupted(25, 6, 11, 12)
-    saved = tokens.copy(), corrupt.copy()
     solution.head_mean_activation("handmade-2l", corrupt, 0, 0)
     solution.ablated_logits("handmade-2l", tokens, 1, 2, "mean", corrupt)
     solution.ablated_induction_scores("handmade-2l", tokens, 0, 0, "mean", corrupt)
     solution.loss_increase("handmade-2l", tokens, 0, 0, "mean", corrupt)
-    assert_unchanged(saved[0], tokens, "tokens")
-    assert_unchanged(saved[1], corrupt, "corrupt_tokens")
+    assert_not_modified(tokens, "tokens")
+    assert_not_modified(corrupt, "corrupt_tokens")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from toymodel import load_model
 
-from runner.checks import assert_close, assert_scalar, assert_shape, assert_unchanged
+from runner.checks import assert_close, assert_not_modified, assert_scalar, assert_shape
 
 CLEAN = np.array([0, 3, 7, 5, 9, 3])
 CORRUPT_B = np.array([0, 3, 8, 5, 9, 3])  # the token after the first 3 changed: induction now predicts 8
@@ -110,12 +110,12 @@ def test_clean_cache_is_never_mutated(solution):
     """The clean residual stack passed in is left unchanged, as are the token arrays."""
     clean_resid = solution.residual_stack("handmade-2l", CLEAN)
     clean_resid = np.array(clean_resid, dtype=np.float64)
-    saved, toks = clean_resid.copy(), CORRUPT_B.copy()
+    toks = CORRUPT_B.copy()
     for layer in range(3):
         for p in range(6):
             solution.patched_logits("handmade-2l", toks, clean_resid, layer, p)
-    assert_unchanged(saved, clean_resid, "the clean residual stack")
-    assert_unchanged(CORRUPT_B, toks, "corrupt_tokens")
+    assert_not_modified(clean_resid, "the clean residual stack")
+    assert_not_modified(toks, "corrupt_tokens")
 
 
 # ---- metric ------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from toymodel import load_model
 
-from runner.checks import assert_close, assert_dtype, assert_shape, assert_unchanged
+from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_shape
 
 
 def loop_replace(x, f, g):
@@ -55,12 +55,11 @@ def test_replace_direction_matches_loop(solution):
     """replace_direction matches x - (x·f̂) f̂ + (x·f̂) ĝ along the last axis for non-unit f and g."""
     rng = np.random.default_rng(1)
     x, f, g = rng.normal(size=(3, 4, 5)), rng.normal(size=5) * 3.0, rng.normal(size=5) * 0.2
-    copies = x.copy(), f.copy(), g.copy()
     got = solution.replace_direction(x, f, g)
     assert_shape(got, x.shape)
     assert_close(got, loop_replace(x, f, g), what="replace_direction")
-    for before, after, name in zip(copies, (x, f, g), "xfg"):
-        assert_unchanged(before, after, name)
+    for after, name in zip((x, f, g), "xfg"):
+        assert_not_modified(after, name)
     one = solution.replace_direction(x[1, 2], f, g)
     assert_close(one, loop_replace(x[1, 2], f, g), what="replace_direction on a single vector")
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from runner.checks import assert_close, assert_dtype, assert_shape, assert_unchanged
+from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_shape
 
 B, L, D_MODEL = 2, 5, 12
 
@@ -107,13 +107,11 @@ def test_inputs_not_modified(solution):
     rng = np.random.default_rng(9)
     X = rng.normal(size=(B, L, D_MODEL))
     W = _weights(10)
-    saved = [a.copy() for a in [X, *W]]
     solution.multi_head_attention(X, *W, 3)
-    for before, after, name in zip(saved, [X, *W], ("X", "W_Q", "W_K", "W_V", "W_O")):
-        assert_unchanged(before, after, name)
+    for after, name in zip([X, *W], ("X", "W_Q", "W_K", "W_V", "W_O")):
+        assert_not_modified(after, name)
     y = rng.normal(size=(B, 3, L, 4))
-    y0 = y.copy()
     solution.merge_heads(y)
     solution.split_heads(X, 4)
-    assert_unchanged(y0, y, "the input of merge_heads")
-    assert_unchanged(saved[0], X, "the input of split_heads")
+    assert_not_modified(y, "the input of merge_heads")
+    assert_not_modified(X, "the input of split_heads")

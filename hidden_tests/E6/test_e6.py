@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from runner.checks import assert_close, assert_dtype, assert_finite, assert_unchanged
+from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified
 
 
 def _ln(x, gamma, eps):
@@ -101,7 +101,6 @@ def test_float32_kept_and_inputs_unchanged(solution):
     assert_dtype(out, np.float32)
     assert_close(out, _jvp_explicit(x32.astype(np.float64), t32.astype(np.float64), g32.astype(np.float64), 1e-5),
                  rtol=1e-4, atol=1e-5, what="float32 JVP")
-    saved = (x.copy(), t.copy(), gamma.copy())
     solution.layer_norm_jvp(x, t, gamma=gamma)
-    for before, after, name in zip(saved, (x, t, gamma), ("x", "t", "gamma")):
-        assert_unchanged(before, after, name)
+    for after, name in zip((x, t, gamma), ("x", "t", "gamma")):
+        assert_not_modified(after, name)

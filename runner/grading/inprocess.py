@@ -59,6 +59,34 @@ def _inprocess_module(request):
     return load_module(Path(path).resolve())
 
 
+class WatchedModule:
+    """The learner's module, reporting in-place changes to array arguments as the sandbox does."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name: str):
+        value = getattr(self._module, name)
+        if name.startswith("__") or not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            import numpy as np
+
+            from runner.checks import _arrays, note_modified
+
+            arrays = list(_arrays((args, kwargs)))
+            before = [a.copy() for a in arrays]
+            try:
+                return value(*args, **kwargs)
+            finally:
+                for array, old in zip(arrays, before):
+                    if array.shape != old.shape or not np.array_equal(array, old, equal_nan=array.dtype.kind in "fc"):
+                        note_modified(array, f"{name}()")
+
+        return call
+
+
 @pytest.fixture
 def solution(_inprocess_module):
-    return _inprocess_module
+    return WatchedModule(_inprocess_module)

@@ -51,7 +51,7 @@ def _limit(kind: int, soft: float, hard: float | None = None) -> None:
 
 
 def _isolate(spec: ChildSpec, chan_r: int, chan_w: int, out_w: int) -> None:
-    """Detach from the grader: session, descriptors, limits, folder, import path, modules."""
+    """Detach from the grader: session, descriptors, limits, folder, import path, modules, privileges."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -134,15 +134,20 @@ def _snapshot(refs: list[object]) -> list[object]:
 
 
 def _changes(refs: list[object], before: list[object]) -> dict:
-    """Arrays changed in place and generators advanced, by position in the argument refs."""
-    changed = {}
+    """What the call did to its arguments, by position in the argument refs: the arrays it changed in place
+    (positions only: no array data goes back) and the state of every generator it was given."""
+    modified, generators = [], {}
     for i, (ref, old) in enumerate(zip(refs, before)):
         if isinstance(ref, np.ndarray):
-            if not np.array_equal(ref, old, equal_nan=ref.dtype.kind in "fc"):
-                changed[str(i)] = ref
+            try:
+                same = ref.shape == old.shape and np.array_equal(ref, old, equal_nan=ref.dtype.kind in "fc")
+            except Exception:  # noqa: BLE001 - e.g. its dtype was changed in place
+                same = False
+            if not same:
+                modified.append(i)
         elif isinstance(ref, np.random.Generator):
-            changed[str(i)] = ref.bit_generator.state
-    return changed
+            generators[str(i)] = ref.bit_generator.state
+    return {"modified": modified, "generators": generators}
 
 
 def serve(spec: ChildSpec, chan_r: int, chan_w: int, out_w: int) -> None:
@@ -183,10 +188,10 @@ def serve(spec: ChildSpec, chan_r: int, chan_w: int, out_w: int) -> None:
                     result = eval(request["expr"], scope)  # noqa: S307 - the bank's own expression
             except BaseException as exc:  # noqa: BLE001 - report everything, including SystemExit
                 _flush()
-                _send(chan_w, {"ok": False, "error": _describe(exc, submission)}, {"changed": _changes(refs, before)})
+                _send(chan_w, {"ok": False, "error": _describe(exc, submission)}, _changes(refs, before))
                 continue
             _flush()
-            _send(chan_w, {"ok": True}, {"result": result, "changed": _changes(refs, before)})
+            _send(chan_w, {"ok": True}, {"result": result, **_changes(refs, before)})
     except BaseException:  # noqa: BLE001 - the channel broke or the grader went away
         code = 3
     os._exit(code)

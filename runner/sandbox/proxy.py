@@ -168,8 +168,7 @@ class LearnerProcess:
         except (BrokenPipeError, TimeoutError, OSError):
             self._crashed(what, limit)
         reply, result, _ = self._receive(limit, what)
-        changed = (result or {}).get("changed", {}) if isinstance(result, dict) else {}
-        self._write_back(refs, changed)
+        self._note_changes(refs, result if isinstance(result, dict) else {}, what)
         if not reply.get("ok"):
             exc = learner_exception(reply.get("error", {}))
             if isinstance(exc, SandboxFailure):
@@ -178,17 +177,28 @@ class LearnerProcess:
         return result["result"]
 
     @staticmethod
-    def _write_back(refs: list, changed: dict) -> None:
-        """Make in-place changes made by learner code visible on the caller's own objects."""
+    def _note_changes(refs: list, reply: dict, what: str) -> None:
+        """Record which of the caller's arrays learner code changed in place, never copying the changes back.
+
+        Arguments cross as copies, so the checks' arrays (and the expected values computed from them) stay as
+        they were; `runner.checks.assert_not_modified` reads the record. A generator is the caller's stream by
+        contract: it moves on by what the call drew (NumPy accepts only a state of the same bit generator).
+        """
         import numpy as np
 
-        for key, value in changed.items():
-            ref = refs[int(key)]
-            if isinstance(ref, np.ndarray) and isinstance(value, np.ndarray) and ref.shape == value.shape:
-                if ref.flags.writeable:
-                    np.copyto(ref, value, casting="unsafe")
-            elif isinstance(ref, np.random.Generator) and isinstance(value, dict):
-                ref.bit_generator.state = value
+        from runner import checks
+
+        modified, generators = reply.get("modified"), reply.get("generators")
+        for i in modified if isinstance(modified, list) else ():
+            if type(i) is int and 0 <= i < len(refs) and isinstance(refs[i], np.ndarray):
+                checks.note_modified(refs[i], what)
+        for key, state in generators.items() if isinstance(generators, dict) else ():
+            ref = refs[int(key)] if str(key).isdigit() and int(key) < len(refs) else None
+            if isinstance(ref, np.random.Generator) and isinstance(state, dict):
+                try:
+                    ref.bit_generator.state = state
+                except (TypeError, ValueError, KeyError, OverflowError):
+                    pass
 
     def _receive(self, limit: float, what: str):
         end = time.monotonic() + limit
