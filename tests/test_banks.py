@@ -42,6 +42,15 @@ def test_bare_practice_prints_the_catalog_and_how_to_start(practice_env):
     assert "practice start D1" in result.stdout and "--help" in result.stdout
 
 
+@pytest.mark.parametrize("args", [["list"], []])
+def test_list_and_bare_practice_never_import_numpy(practice_env, args):
+    code = (f"import sys\nfrom runner.cli import app\ntry:\n    app({args!r})\nexcept SystemExit as e:\n"
+            "    print(e.code, 'numpy' in sys.modules, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stderr.strip().splitlines()[-1] == "0 False", done.stderr
+    assert "D1" in done.stdout
+
+
 def test_version_and_completion():
     assert invoke("--version").stdout.strip() == f"practice {__version__}"
     help_text = invoke("--help").stdout
