@@ -111,6 +111,7 @@ class PendingSubmission:
     time_limit_s: float
     clock: str  # "exercise" or "session"
     counted: bool
+    source: str | None = None  # the text recorded in the store: exactly what gets graded
 
 
 @dataclass(frozen=True)
@@ -252,10 +253,8 @@ class Practice:
         During a mock session the submission counts for it until the deadline; after, it is kept but flagged.
         """
         pending = self.begin_submit(exercise_id, file)
-        from runner.grading.client import grade_file
-
         with interruptible(self.store, pending.id):
-            return self.finish_submit(pending, (self.grader or grade_file)(pending.exercise, pending.path))
+            return self.finish_submit(pending, self.grade(pending))
 
     def begin_submit(self, exercise_id: str | None, file: Path | None) -> PendingSubmission:
         """Apply the mock deadline rules, then record the source; grade it next and pass the result to finish."""
@@ -279,7 +278,15 @@ class Practice:
             attempt.session_id if attempt else None, counted, automatic)
         return PendingSubmission(submission_id, exercise, attempt, path, elapsed,
                                  box.limit_s if box else exercise.time_limit_s, box.source if box else "exercise",
-                                 counted)
+                                 counted, source=source)
+
+    def grade(self, pending: PendingSubmission) -> GradeResult:
+        """Grade exactly the recorded source text: a file edited after it was recorded is not what runs."""
+        if self.grader is not None:
+            return self.grader(pending.exercise, pending.path)
+        from runner.grading.client import grade_file
+
+        return grade_file(pending.exercise, pending.path, source=pending.source)
 
     def finish_submit(self, pending: PendingSubmission, result: GradeResult) -> GradeResult:
         """Stamp the grader's result with the clock and the attempt, and record it."""
@@ -298,11 +305,9 @@ class Practice:
     def grade_and_record(self, exercise: Exercise, attempt: Attempt | None, path: Path, now: float,
                          counted: bool = True, automatic: bool = False, record_file: str | None = None) -> GradeResult:
         """Record the source first (nothing is lost if grading crashes), grade it, then record the result."""
-        from runner.grading.client import grade_file
-
         pending = self.begin_grading(exercise, attempt, path, now, counted, automatic, record_file)
         with interruptible(self.store, pending.id):
-            return self.finish_submit(pending, (self.grader or grade_file)(exercise, path))
+            return self.finish_submit(pending, self.grade(pending))
 
     def interrupted_notice(self) -> str | None:
         """One line about submissions interrupted since the last command (they never count), or None."""

@@ -211,3 +211,81 @@ def test_zeroing_the_inputs_scores_nothing():
             path = REPO_ROOT / "solutions" / exercise.id / "wrong" / "zeroes_inputs.py"
             ((_, result),) = list(pool.run(exercise, [path]))
             assert result.status.value == "graded" and result.score <= 20, (exercise.id, result.score)
+
+
+# ---- 4. exactly the recorded bytes run; hidden tests come from where learner code cannot plant anything ----------
+
+def plant_pyc(path: Path, runs_instead: str) -> None:
+    """Leave `path` as it is, with a __pycache__ entry (matching mtime and size) compiled from other code."""
+    import importlib.util
+    import py_compile
+
+    real = path.read_bytes()
+    fake = runs_instead.encode()
+    assert len(fake) <= len(real)
+    fake += b"#" * (len(real) - len(fake))  # same size
+    stamp = int(path.stat().st_mtime)
+    path.write_bytes(fake)
+    os.utime(path, (stamp, stamp))
+    py_compile.compile(str(path), cfile=importlib.util.cache_from_source(str(path)), doraise=True,
+                       invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+    path.write_bytes(real)
+    os.utime(path, (stamp, stamp))
+
+
+def loads_with_the_standard_loader(path: Path, name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_planted_bytecode_and_conftest_never_run(tmp_path, fixture_bank):
+    import shutil
+
+    import numpy as np
+
+    from runner.bank import Bank
+    from runner.grading.client import GraderPool
+
+    bank = tmp_path / "bank"
+    shutil.copytree(fixture_bank, bank)
+    tests = bank / "hidden_tests" / "D1"
+    # A conftest.py that hands every check the right answer, and bytecode for the checks that passes anything.
+    (tests / "conftest.py").write_text("import numpy as np\nimport pytest\n\n\nclass Right:\n"
+                                       "    def double(self, x):\n        return np.asarray(x) * 2\n\n\n"
+                                       "@pytest.fixture\ndef solution():\n    return Right()\n")
+    names = [line.split("(")[0][4:] for line in (tests / "test_d1.py").read_text().splitlines()
+             if line.startswith("def test_")]
+    plant_pyc(tests / "test_d1.py", "".join(f"def {n}(solution):\n    pass\n" for n in names))
+    assert loads_with_the_standard_loader(tests / "test_d1.py", "planted_checks").test_values(None) is None
+
+    learner = tmp_path / "learner"
+    learner.mkdir()
+    honest = learner / "double.py"
+    honest.write_text("def double(x):\n    return x * 2\n")
+    plant_pyc(honest, "def double(x):\n    return x * 3\n")
+    assert loads_with_the_standard_loader(honest, "planted_double").double(np.ones(1))[0] == 3.0
+    stub = learner / "stub.py"
+    stub.write_text((bank / "exercises" / "D1" / "double.py").read_text())
+
+    with GraderPool(1, env={"PRACTICE_ISOLATION": "process"}) as pool:  # the weakest layer: no copies, same user
+        results = dict(pool.run(Bank(bank).get("D1"), [honest, stub]))
+    assert results[honest].score == 100, results[honest]  # its source ran, not the planted bytecode
+    assert results[stub].score == 0, results[stub]  # neither the conftest nor the planted checks ran
+
+
+def test_the_recorded_source_is_what_gets_graded(tmp_path, fixture_bank):
+    locations = Locations(bank=fixture_bank, workspace=tmp_path / "ws", home=tmp_path / "home")
+    p = Practice(locations)
+    path = tmp_path / "double.py"
+    recorded = (fixture_bank / "solutions" / "D1" / "reference.py").read_text()
+    path.write_text(recorded)
+    pending = p.begin_submit("D1", path)
+    path.write_text("def double(x):\n    return x * 3\n")  # edited after it was recorded, before grading
+    result = p.finish_submit(pending, p.grade(pending))
+    assert result.score == 100
+    (row,) = p.store.submissions()
+    assert (row.source, row.score) == (recorded, 100)

@@ -127,8 +127,12 @@ class GraderPool:
         return worker
 
     def run(self, exercise: Exercise, submissions: Iterable[Path], kind: str = "grade",
-            reverse: bool = False) -> Iterator[tuple[Path, object]]:
-        """Grade each submission; yield (path, result) as each finishes. `reverse` runs the tests backwards."""
+            reverse: bool = False, sources: dict | None = None) -> Iterator[tuple[Path, object]]:
+        """Grade each submission; yield (path, result) as each finishes. `reverse` runs the tests backwards.
+
+        `sources` maps a path to the text to grade for it (the text recorded in the store); any other
+        submission is read from its file once, by the learner process, and compiled from that text.
+        """
         pending = list(submissions)
         pending.reverse()
         while len(self.workers) < min(self.size, max(1, len(pending))):
@@ -139,7 +143,8 @@ class GraderPool:
             while pending and idle:
                 worker, path = idle.pop(), pending.pop()
                 job = {"id": next(self._ids), "kind": kind, "bank": str(exercise.root),
-                       "exercise": exercise.id, "submission": str(Path(path).resolve()), "reverse": reverse}
+                       "exercise": exercise.id, "submission": str(Path(path).resolve()), "reverse": reverse,
+                       "source": (sources or {}).get(path)}
                 try:
                     worker.send(job, exercise)
                 except OSError:  # the worker died between jobs: start another and send it there
@@ -231,10 +236,10 @@ def _assemble_run(exercise: Exercise, events: list[dict]) -> RunResult:
                      output=found.get("output", ""))
 
 
-def grade_file(exercise: Exercise, path: Path) -> GradeResult:
-    """Grade one file against the exercise's hidden tests."""
+def grade_file(exercise: Exercise, path: Path, source: str | None = None) -> GradeResult:
+    """Grade one file against the exercise's hidden tests; `source`: grade this text as that file."""
     with GraderPool(1) as pool:
-        for _, result in pool.run(exercise, [path]):
+        for _, result in pool.run(exercise, [path], sources=None if source is None else {path: source}):
             return result
     raise GradingError("the grader returned no result")
 

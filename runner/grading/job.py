@@ -5,6 +5,8 @@ from __future__ import annotations
 import builtins
 import math
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,11 +25,13 @@ PYTEST_ARGS = ["-s", "--assert=plain", "--import-mode=importlib", "-W", "ignore"
                *[arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")]]
 
 
-def child_spec(exercise: Exercise, submission: Path, support_dirs: tuple[str, ...]) -> ChildSpec:
+def child_spec(exercise: Exercise, submission: Path, support_dirs: tuple[str, ...],
+               source: str | None = None) -> ChildSpec:
     """Describe the learner process for this exercise's constraints and limits."""
     limits = exercise.limits
     return ChildSpec(
         submission=str(submission),
+        source=source,
         workdir="",
         support_dirs=support_dirs,
         protected_dirs=tuple(str(d) for d in exercise.protected_dirs),
@@ -48,15 +52,52 @@ def describe_import_failure(error: dict) -> str:
     return f"your file could not be imported: {kind}{where}: {message}".rstrip(": ")
 
 
-def pytest_args(exercise: Exercise) -> list[str]:
-    """Arguments for one pytest session over an exercise's hidden tests."""
-    return [str(exercise.tests_dir), "--rootdir", str(exercise.tests_dir), "-c", os.devnull, *PYTEST_ARGS]
+def pytest_args(exercise: Exercise, tests_dir: Path | None = None) -> list[str]:
+    """Arguments for one pytest session over an exercise's hidden tests (or a copy of them in `tests_dir`).
+
+    No conftest.py is ever loaded: a planted one cannot change how checks run or score.
+    """
+    tests = str(tests_dir or exercise.tests_dir)
+    return [tests, "--rootdir", tests, "-c", os.devnull, "--noconftest", *PYTEST_ARGS]
 
 
-def open_submission(exercise: Exercise, submission: Path, deadline: float, emit) -> LearnerHost | None:
-    """Start the learner process for a submission; emit `done` with the reason and return None if it cannot run."""
+def private_tests(exercise: Exercise) -> Path:
+    """Copy the exercise's hidden tests into a fresh private folder, read-only, and return the copy's folder.
+
+    The worker collects from the copy before any learner code runs: source files only (no __pycache__, no
+    conftest.py), with fresh modification times, so bytecode planted in the bank is never loaded. The copy keeps
+    the bank's layout (ROOT/hidden_tests/ID), so paths a check computes from its __file__ stay inside ROOT.
+    """
+    root = Path(tempfile.mkdtemp(prefix="practice-tests-"))
+    target = root / "hidden_tests" / exercise.id
+    shutil.copytree(exercise.tests_dir, target, copy_function=shutil.copyfile,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "conftest.py"))
+    for folder, _, files in os.walk(root, topdown=False):
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o444)
+        os.chmod(folder, 0o555)
+    return target
+
+
+def remove_private_tests(target: Path) -> None:
+    """Remove a copy made by `private_tests`."""
+    root = target.parents[1]
+    for folder, _, _ in os.walk(root):
+        try:
+            os.chmod(folder, 0o700)
+        except OSError:
+            pass
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def open_submission(exercise: Exercise, submission: Path, deadline: float, emit,
+                    source: str | None = None) -> LearnerHost | None:
+    """Start the learner process for a submission; emit `done` with the reason and return None if it cannot run.
+
+    `source` is the text to run as that file (the recorded submission); without it the file is read once.
+    """
     support = (str(exercise.support_dir),) if exercise.support_dir.is_dir() else ()
-    host = LearnerHost(child_spec(exercise, submission.resolve(), support), exercise.limits, deadline)
+    host = LearnerHost(child_spec(exercise, submission.resolve(), support, source), exercise.limits, deadline)
     try:
         process = host.start()
     except ImportFailed as exc:

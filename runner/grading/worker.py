@@ -26,7 +26,7 @@ import numpy.random  # noqa: F401
 import pytest
 
 from runner.bank import Bank
-from runner.grading.job import open_submission, pytest_args, run_examples_job
+from runner.grading.job import open_submission, private_tests, pytest_args, remove_private_tests, run_examples_job
 from runner.grading.plugin import GradingPlugin, finish_job_process
 from runner.sandbox import layers
 from runner.sandbox.reaper import become_subreaper, kill_descendants, kill_tree, wait_exit
@@ -123,7 +123,8 @@ class ExerciseRun:
                     os.setpgid(0, 0)
                     become_subreaper()
                     deadline = time.monotonic() + self.exercise.limits.run_seconds
-                    host = open_submission(self.exercise, Path(job["submission"]), deadline, emit)
+                    host = open_submission(self.exercise, Path(job["submission"]), deadline, emit,
+                                           source=job.get("source"))
                     if host is None:
                         finish_job_process(0)
                     plugin.begin_job(host, emit, deadline, session, reverse=bool(job.get("reverse")))
@@ -138,7 +139,12 @@ class ExerciseRun:
         support = self.exercise.support_dir  # the learner-facing library, for the checks too
         if support.is_dir() and str(support) not in sys.path:
             sys.path.insert(0, str(support))
-        code = pytest.main(pytest_args(self.exercise), plugins=[GradingPlugin(self.serve)])
+        tests, owner = private_tests(self.exercise), os.getpid()  # a fresh copy, before any learner code runs
+        try:
+            code = pytest.main(pytest_args(self.exercise, tests), plugins=[GradingPlugin(self.serve)])
+        finally:
+            if os.getpid() == owner:  # never from a job's fork
+                remove_private_tests(tests)
         if self.first is not None:  # pytest ended before serving a job: answer it anyway
             emit = Emitter(self.results_fd, self.first.get("id"))
             emit({"event": "done", "status": "error",

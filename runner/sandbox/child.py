@@ -36,6 +36,7 @@ class ChildSpec:
     call_cpu_seconds: float = 20.0
     total_cpu_seconds: float = 300.0
     uid: int | None = None  # the learner's own uid where the isolation layer drops privileges
+    source: str | None = None  # the text to run as `submission` (the recorded one); None: read the file once
 
 
 def _limit(kind: int, soft: float, hard: float | None = None) -> None:
@@ -158,10 +159,15 @@ def serve(spec: ChildSpec, chan_r: int, chan_w: int, out_w: int) -> None:
         submission = os.path.abspath(spec.submission)
         try:
             name = Path(submission).stem if Path(submission).stem.isidentifier() else "submission"
+            # Compile exactly this text, never a __pycache__ entry (a planted .pyc with a matching mtime and
+            # size would run instead of the source), and inherit no __future__ flags from this module.
+            text = spec.source if spec.source is not None else Path(submission).read_bytes()
+            code = compile(text, submission, "exec", dont_inherit=True)
+            sys.dont_write_bytecode = True  # the learner's own helper modules leave no .pyc behind either
             module_spec = importlib.util.spec_from_file_location(name, submission)
             module = importlib.util.module_from_spec(module_spec)
             sys.modules[name] = module
-            module_spec.loader.exec_module(module)
+            exec(code, module.__dict__)  # noqa: S102 - the learner's code, in the sandbox
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt at import are reported too
             _flush()
             _send(chan_w, {"ok": False, "error": _describe(exc, submission)})
