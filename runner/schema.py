@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from runner.bank import BankLayout
+
 SCHEMA_FILE = "exercise.schema.json"
 SHIPPED = Path(__file__).resolve().parent / SCHEMA_FILE  # a bank may override it with exercises/exercise.schema.json
 
@@ -61,6 +63,6 @@ def schema_errors(value, schema: dict) -> list[str]:
 
 def load_schema(bank_root: Path) -> dict:
     """The bank's own schema if it has one, else the one shipped with practice."""
-    override = bank_root / "exercises" / SCHEMA_FILE
+    override = BankLayout(bank_root).schema_override_path
     path = override if override.is_file() else SHIPPED
     return json.loads(path.read_text(encoding="utf-8"))
