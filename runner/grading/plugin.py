@@ -119,7 +119,10 @@ class LearnerHost:
     def timing(self) -> dict:
         """What this run's calls cost: the measurement `practice validate` stores for a reference."""
         end = self.closed if self.closed is not None else time.monotonic()
-        cpu = round(self.slowest_call_cpu_s, 4) if self.cpu_calls == self.calls else None  # None: not every call
+        # No figure unless every call was measured; none at all is implausible (decoding a call costs CPU time):
+        # that would be a process that is not the learner's.
+        measured = self.cpu_calls == self.calls and self.slowest_call_cpu_s > 0
+        cpu = round(self.slowest_call_cpu_s, 4) if measured else None
         return {"calls": self.calls, "slowest_call_s": round(self.slowest_call_s, 4), "slowest_call_cpu_s": cpu,
                 "run_s": round(end - self.opened, 3), "timed_out": self.timed_out}
 
