@@ -45,15 +45,20 @@ def default_home() -> Path:
     return Path.home() / ".practice"
 
 
-def builtin_bank() -> Path:
-    """The bank shipped with practice: the installed data folder, else the checkout (editable installs)."""
+def installed_bank() -> Path | None:
+    """The bank a built install (wheel, pipx) carries in its practice_bank/ data folder; None in a checkout."""
     import importlib.util
 
     spec = importlib.util.find_spec(BANK_PACKAGE)  # finds the folder without importing anything
     for folder in (spec.submodule_search_locations or []) if spec else []:
         if (Path(folder) / "exercises").is_dir():
             return Path(folder)
-    return REPO_ROOT
+    return None
+
+
+def builtin_bank() -> Path:
+    """The bank shipped with practice: the installed data folder, else the checkout (editable installs)."""
+    return installed_bank() or REPO_ROOT
 
 
 def read_config(home: Path) -> dict[str, str]:

@@ -170,7 +170,13 @@ def scaffold(bank_root: Path, exercise_id: str, title: str | None = None, topic:
     """Write the exercise's files; refuse to touch an existing id."""
     if not ID_PATTERN.match(exercise_id):
         raise UsageError(f"`{exercise_id}` is not a valid id", fix="Use letters, digits, - and _ (e.g. 5A).")
+    from runner.config import installed_bank
+
     layout = BankLayout(bank_root)
+    installed = installed_bank()
+    if installed is not None and Path(bank_root).resolve() == installed.resolve():
+        raise UsageError("the built-in bank is part of the installed package, not a place for your exercises",
+                         fix="Create a bank of your own: practice bank init DIR, then practice new --bank DIR ID.")
     if not layout.exercises_dir.is_dir():
         raise UsageError(f"{bank_root} is not a bank (it has no exercises/ folder)",
                          fix=f"Create one first: practice bank init {bank_root}")

@@ -127,6 +127,15 @@ def test_builtin_bank_is_the_installed_data_folder_else_the_checkout(tmp_path, m
     assert builtin_bank() == site / "practice_bank"
 
 
+def test_new_refuses_the_installed_bank(home, tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    (site / "practice_bank" / "exercises").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(site))
+    refused = invoke("new", "5A")
+    assert refused.exit_code == 2 and "part of the installed package" in refused.stderr
+    assert "practice bank init" in refused.stderr and not (site / "practice_bank/exercises/5A").exists()
+
+
 def test_protected_folders_follow_the_bank(fixture_bank, tmp_path):
     from runner.grading.job import child_spec
 
