@@ -41,3 +41,77 @@ def shifted_clock(tmp_path, monkeypatch) -> ShiftedClock:
     clock = ShiftedClock(tmp_path / "clock-offset")
     monkeypatch.setenv("PRACTICE_TEST_CLOCK", str(clock.path))
     return clock
+
+
+class ProcessWatch:
+    """Run `practice` commands and find the processes they leave behind.
+
+    The test process adopts orphans (a subreaper), so whatever a run starts stays in this process's tree, under
+    any isolation layer; a process in that tree whose environment cannot be read fails the check instead of
+    passing it unchecked (learner code may run as another user)."""
+
+    def __init__(self):
+        import threading
+
+        from runner.sandbox.reaper import become_subreaper
+
+        self.adopting = become_subreaper()
+        self.running: set[int] = set()
+        self.lock = threading.Lock()
+
+    def run(self, args: list[str], env: dict, timeout: float = 60):
+        import subprocess
+
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        with self.lock:
+            self.running.add(proc.pid)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        finally:
+            with self.lock:
+                self.running.discard(proc.pid)
+        return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+    def left_behind(self, marker: str) -> list[int]:
+        """Live processes in this test process's tree, outside runs still in progress, whose environment holds
+        `marker`."""
+        import os
+
+        from runner.sandbox.reaper import descendants
+
+        with self.lock:
+            running = set(self.running)
+        busy = set(running)
+        for pid in running:
+            busy.update(descendants(pid))
+        found = []
+        for pid in descendants(os.getpid()):
+            if pid in busy:
+                continue
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as fh:
+                    if fh.read().rsplit(b")", 1)[1].split()[0] == b"Z":  # ended; an adopted orphan: reap it
+                        os.waitpid(pid, os.WNOHANG)
+                        continue
+                with open(f"/proc/{pid}/environ", "rb") as fh:
+                    environ = fh.read()
+            except (FileNotFoundError, ProcessLookupError, ChildProcessError):
+                continue  # it ended meanwhile
+            except OSError as exc:
+                raise AssertionError(f"cannot tell whether process {pid} was left behind: {exc}") from None
+            if marker.encode() in environ:
+                found.append(pid)
+        return found
+
+
+@pytest.fixture(scope="session")
+def process_watch() -> ProcessWatch:
+    """Run commands and check for leftover processes (Linux /proc)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("process clean-up checks read /proc")
+    return ProcessWatch()

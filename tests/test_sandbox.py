@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -22,44 +21,28 @@ STARTUP_ALLOWANCE = 6  # interpreter start, worker warm-up and a busy CI machine
 pytestmark = pytest.mark.slow
 
 
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/environ", "rb") as fh:
-                    if marker.encode() in fh.read():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-
-def submit(name: str, fixture_bank: Path, tmp: Path) -> dict:
+def submit(name: str, fixture_bank: Path, tmp: Path, watch) -> dict:
     marker = f"PRACTICE_HOSTILE_MARKER={uuid.uuid4().hex}"
     key, value = marker.split("=")
     env = {**os.environ, "PRACTICE_HOME": str(tmp / name), "PRACTICE_WORKSPACE": str(tmp / "ws"), key: value}
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "runner", "--bank", str(fixture_bank), "submit", "H1", "--json",
-                           "--file", str(HERE / "hostile" / f"{name}.py")],
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = watch.run([sys.executable, "-m", "runner", "--bank", str(fixture_bank), "submit", "H1", "--json",
+                      "--file", str(HERE / "hostile" / f"{name}.py")], env=env, timeout=60)
     wall = time.monotonic() - start
-    left = processes_with(marker)
+    left = watch.left_behind(marker)
     for _ in range(20):
         if not left:
             break
         time.sleep(0.05)
-        left = processes_with(marker)
+        left = watch.left_behind(marker)
     return {"proc": proc, "wall": wall, "left": left}
 
 
 @pytest.fixture(scope="module")
-def outcomes(fixture_bank, tmp_path_factory):
-    if not sys.platform.startswith("linux"):
-        pytest.skip("process clean-up checks read /proc")
+def outcomes(fixture_bank, tmp_path_factory, process_watch):
     tmp = tmp_path_factory.mktemp("hostile")
     with ThreadPoolExecutor(2) as pool:
-        results = pool.map(lambda n: (n, submit(n, fixture_bank, tmp)), HOSTILE)
+        results = pool.map(lambda n: (n, submit(n, fixture_bank, tmp, process_watch)), HOSTILE)
         return dict(results)
 
 

@@ -183,6 +183,28 @@ class NamespaceLayer(UidLayer):
 
 
 LAYERS = (NamespaceLayer, UidLayer, ProcessLayer)  # strongest first
+
+# What each layer protects against learner code; README "How grading works" has the same table and
+# tests/test_isolation.py attacks each entry. results: forging grader events through /proc/<pid>/fd;
+# signals: killing or stopping grader processes; deadlines: a stopped job process still ends by the run
+# deadline; history/bank: writing the history database, or the bank's hidden_tests/ and solutions/;
+# network; processes: a process-count cap; file_size: a cap on each file written; processes_hidden: no grader
+# process in sight; reading: the bank's answers, the history and the home folder cannot be read.
+_ALWAYS = frozenset({"deadlines", "file_size"})
+_UID = _ALWAYS | {"results", "signals", "history", "bank", "processes"}
+PROTECTS = {
+    "namespaces+uid": _UID | {"network", "processes_hidden", "reading"},
+    "namespaces": _UID | {"network", "processes_hidden", "reading"},
+    "uid": _UID,
+    "process": _ALWAYS,
+}
+
+
+def protections(name: str) -> frozenset[str]:
+    """What the layer `name` protects here: undumpable graders keep a non-root learner away from their
+    descriptors, and a non-root learner's process count is capped; root passes both."""
+    extra = {"results", "processes"} if name == "process" and os.geteuid() != 0 else set()
+    return PROTECTS[name] | extra
 _active: ProcessLayer | None = None
 
 

@@ -1,0 +1,246 @@
+"""Hostile submissions against each isolation layer this machine supports (runner/sandbox/layers.py).
+
+Each attack runs in `practice grade` beside two classmates (one right, one wrong) graded after it on the same
+worker. Where the layer promises a protection (layers.protections, the README's table) the attack must fail and
+the classmates keep their scores; where it does not, the test says so and checks nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from runner.sandbox import layers
+
+HERE = Path(__file__).parent
+HOSTILE = HERE / "hostile" / "isolation"
+ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py"))
+RUN_SECONDS = 4  # H1's run deadline
+SLACK = 12  # interpreter and worker start, three submissions, a busy machine
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")]
+
+
+def supported() -> list[str]:
+    """Every layer this machine can run, by the name it reports."""
+    names = []
+    for cls in layers.LAYERS:
+        layer = cls()
+        if layer.available():
+            names.append(layer.name)
+    return names
+
+
+LAYERS = supported() if sys.platform.startswith("linux") else []
+
+
+def grade_class(attack: str, layer: str, root: Path, fixture_bank: Path, watch, port: int) -> dict:
+    """`practice grade H1` on the attack and two classmates, under `layer`; what came out and what was left."""
+    work = root / f"{layer}-{attack}"
+    bank = work / "bank"
+    shutil.copytree(fixture_bank, bank)  # attacks aim at the bank: never the repository's
+    home = work / "home"  # `practice grade` opens the history database there before grading
+    klass = work / "class"
+    klass.mkdir()
+    shutil.copy(HOSTILE / f"{attack}.py", klass / "a_attack.py")
+    shutil.copy(HERE / "fixtures" / "bank" / "solutions" / "H1" / "reference.py", klass / "b_right.py")
+    (klass / "c_zeros.py").write_text("import numpy as np\n\n\ndef double(x):\n    return np.zeros_like(x)\n")
+    marker = uuid.uuid4().hex
+    env = {**os.environ, "PRACTICE_HOME": str(home), "PRACTICE_WORKSPACE": str(work / "ws"),
+           "PRACTICE_ISOLATION": layer.partition("+")[0], "HOSTILE_BANK": str(bank), "HOSTILE_PORT": str(port),
+           "PRACTICE_ISOLATION_MARKER": marker}
+    start = time.monotonic()
+    proc = watch.run([sys.executable, "-m", "runner", "--bank", str(bank), "grade", "H1", str(klass), "--jobs", "1",
+                      "--json", "--csv", str(work / "scores.csv")], env=env, timeout=90)
+    wall = time.monotonic() - start
+    left = watch.left_behind(marker)
+    for _ in range(40):
+        if not left:
+            break
+        time.sleep(0.05)
+        left = watch.left_behind(marker)
+    rows = {}
+    for line in proc.stdout.splitlines():  # where not protected, forged lines may land here too
+        try:
+            record = json.loads(line)
+            rows[Path(record["file"]).stem] = record
+        except (ValueError, KeyError, TypeError):
+            rows.setdefault("unparsed", []).append(line)
+    return {"proc": proc, "rows": rows, "wall": wall, "left": left, "bank": bank, "home": home}
+
+
+@pytest.fixture(scope="module")
+def listeners():
+    """A TCP port on the loopback interface per layer; an attack that reaches one leaves a connection there."""
+    servers = {}
+    for layer in LAYERS:
+        servers[layer] = socket.socket()
+        servers[layer].bind(("127.0.0.1", 0))
+        servers[layer].listen(16)
+        servers[layer].setblocking(False)
+    yield servers
+    for server in servers.values():
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def runs(fixture_bank, tmp_path_factory, process_watch, listeners):
+    root = tmp_path_factory.mktemp("isolation")
+    cases = [(attack, layer) for layer in LAYERS for attack in ATTACKS]
+    with ThreadPoolExecutor(2) as pool:
+        done = pool.map(lambda c: (c, grade_class(*c, root, fixture_bank, process_watch,
+                                                  listeners[c[1]].getsockname()[1])), cases)
+        return dict(done)
+
+
+def promised(layer: str, protection: str) -> None:
+    if protection not in layers.protections(layer):
+        pytest.skip(f"the {layer} layer does not protect `{protection}` (README, How grading works)")
+
+
+def message(row: dict) -> str:
+    return " ".join([row["error"] or ""] + [t["message"] for t in row["tests"]])
+
+
+def classmates_unharmed(run: dict) -> None:
+    proc = run["proc"]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert set(run["rows"]) == {"a_attack", "b_right", "c_zeros"}, proc.stdout[-2000:]
+    assert run["rows"]["b_right"]["score"] == 100
+    assert run["rows"]["c_zeros"]["score"] == 0
+    assert not run["left"], f"processes left behind: {run['left']}"
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_layer_is_named_and_used(runs, layer):
+    for row in runs[("file_bomb", layer)]["rows"].values():
+        assert row["isolation"] == layer
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_forged_results_through_proc_fd(runs, layer):
+    promised(layer, "results")
+    run = runs[("forge_results", layer)]
+    classmates_unharmed(run)
+    assert run["rows"]["a_attack"]["score"] == 0
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_killing_the_graders(runs, layer):
+    promised(layer, "signals")
+    run = runs[("kill_graders", layer)]
+    classmates_unharmed(run)
+    assert run["rows"]["a_attack"]["score"] == 100  # it answers right: grading carried on around it
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_stopping_the_parent_still_ends_by_the_deadline(runs, layer):
+    promised(layer, "deadlines")
+    run = runs[("stop_parent", layer)]
+    classmates_unharmed(run)
+    assert run["rows"]["a_attack"]["score"] == 0
+    assert run["wall"] < RUN_SECONDS + 2 + SLACK
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_history_database_not_writable(runs, layer):
+    promised(layer, "history")
+    run = runs[("write_history", layer)]
+    classmates_unharmed(run)
+    assert (run["home"] / "practice.db").is_file()
+    with sqlite3.connect(run["home"] / "practice.db") as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    assert "pwned" not in tables and "attempts" in tables
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_bank_answers_not_writable(runs, layer):
+    promised(layer, "bank")
+    run = runs[("write_bank", layer)]
+    classmates_unharmed(run)
+    assert not (run["bank"] / "hidden_tests" / "conftest.py").exists()
+    assert not (run["bank"] / "solutions" / "conftest.py").exists()
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_no_network(runs, layer, listeners):
+    promised(layer, "network")
+    run = runs[("use_network", layer)]
+    classmates_unharmed(run)
+    assert "no network" in message(run["rows"]["a_attack"])
+    with pytest.raises(BlockingIOError):
+        listeners[layer].accept()[0].close()
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_fork_bomb_bounded(runs, layer):
+    promised(layer, "processes")
+    run = runs[("fork_bomb", layer)]
+    classmates_unharmed(run)
+    text = message(run["rows"]["a_attack"])
+    assert "forked " in text, text
+    made = int(text.split("forked ")[1].split()[0])
+    assert made < layers.PROCESSES, text
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_file_size_capped(runs, layer):
+    promised(layer, "file_size")
+    run = runs[("file_bomb", layer)]
+    classmates_unharmed(run)
+    text = message(run["rows"]["a_attack"])
+    written = int(text.split("wrote ")[1].split()[0])
+    assert written <= layers.FILE_SIZE_MB << 20 and "then OSError" in text, text
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_grader_processes_out_of_sight(runs, layer):
+    promised(layer, "processes_hidden")
+    run = runs[("see_graders", layer)]
+    classmates_unharmed(run)
+    text = message(run["rows"]["a_attack"])
+    seen = int(text.split("seen ")[1].split()[0])
+    assert seen <= 3 and "signalable 0" in text and "parent 1" in text, text
+
+
+def test_weakest_layer_is_tested_and_warned(fixture_bank, tmp_path):
+    """The fallback always exists; `practice grade` warns once where it is all there is (not when forced)."""
+    assert "process" in LAYERS
+    env = {**os.environ, "PRACTICE_HOME": str(tmp_path / "home"), "PRACTICE_ISOLATION": "process"}
+    ref = HERE / "fixtures" / "bank" / "solutions" / "H1" / "reference.py"
+    proc = subprocess.run([sys.executable, "-m", "runner", "--bank", str(fixture_bank), "grade", "H1", str(ref),
+                           "--json"], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["isolation"] == "process"
+    assert "warning" not in proc.stderr  # forced: a test or benchmark asked for it
+    code = ("import sys; from runner.sandbox import layers; layers._active = layers.ProcessLayer(); "
+            "print(layers.warn_if_weakest(), layers.warn_if_weakest())")
+    env.pop("PRACTICE_ISOLATION")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.stdout.split() == ["True", "False"] and out.stderr.count("warning:") == 1
+
+
+def test_leftover_check_sees_other_users(process_watch):
+    """A process of a learner uid, orphaned, is found (root only: a uid of its own needs root)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start a process as another uid")
+    marker = uuid.uuid4().hex
+    uid = layers.UID_BASE + 1
+    subprocess.run(["/bin/sh", "-c", "sleep 30 >/dev/null 2>&1 &"], env={"M": marker, "PATH": os.defpath},
+                   timeout=30, user=uid, group=uid, extra_groups=[], cwd="/")
+    try:
+        left = process_watch.left_behind(marker)
+        assert len(left) == 1 and os.stat(f"/proc/{left[0]}").st_uid == uid
+    finally:
+        for pid in process_watch.left_behind(marker):
+            os.kill(pid, 9)
