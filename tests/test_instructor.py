@@ -304,7 +304,6 @@ def test_gradescope_zip_runs_in_gradescope_layout(bank, tmp_path):
     assert "autograder points to 5 (4 checks)" in " ".join(said.split())
     ref = (bank / "solutions/7A/reference.py").read_text()
     cases = {"right": ({"solution.py": ref}, 5.0),
-             "wrong": ({"solution.py": (bank / "solutions/7A/wrong/scales_columns.py").read_text()}, 0.0),
              "broken": ({"solution.py": "def scale_rows(x, factors)\n"}, 0.0),
              "hangs": ({"solution.py": "def scale_rows(x, factors):\n    while True:\n        pass\n"}, 0.0)}
     for name, (files, score) in cases.items():
