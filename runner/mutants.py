@@ -118,6 +118,7 @@ class _Generator(ast.NodeVisitor):
         self.statement: ast.stmt | None = None
         self.assigned: set[str] = set()
         self.maxed: set[str] = set()
+        self.sentinels: set[int] = set()  # the 1 of reshape(-1): any negative size means "infer" there
 
     def add(self, operator: str, *splices: tuple[int, int, str]) -> None:
         self.edits.append((operator, self.function, list(splices)))
@@ -244,7 +245,7 @@ class _Generator(ast.NodeVisitor):
         if isinstance(value, bool):
             self.replace("boolean", node, str(not value))
         elif isinstance(value, int) and abs(value) <= SMALL_INT:
-            for new in (value + 1, value - 1):
+            for new in (value + 1, value - 1) if id(node) not in self.sentinels else (value - 1,):
                 self.replace("number", node, repr(new))
         elif isinstance(value, float):
             self.replace("number", node, repr(value + 1))
@@ -275,6 +276,9 @@ class _Generator(ast.NodeVisitor):
 
     def visit_Call(self, node) -> None:
         self.visit(node.func)
+        if _callee(node) == "reshape":
+            self.sentinels |= {id(a.operand) for a in node.args if isinstance(a, ast.UnaryOp)
+                               and isinstance(a.op, ast.USub) and isinstance(a.operand, ast.Constant)}
         ordered = sorted([*node.args, *node.keywords], key=lambda n: (n.lineno, n.col_offset))
         for i, kw in enumerate(ordered):
             if not isinstance(kw, ast.keyword) or kw.arg is None:
