@@ -1,29 +1,34 @@
 """The live view of `practice start` in a terminal: countdown, examples rerun on save, and keys.
 
-Every save is snapshotted into the history (`practice versions ID`). Quitting leaves the clock running.
+One loop waits in one `select` on the keyboard, the grader's running job and the next clock tick, so the
+countdown ticks and keys answer while examples or a submission run in the background (GraderPool.submit/poll).
+One run at a time: a second `r` or `s` while one is going is refused on screen, `s` during examples replaces
+them, a save during grading queues the examples (shown), and `c` cancels. The screen is redrawn only when what
+it shows changed (about once a second while the countdown runs). Every save is snapshotted into the history
+(`practice versions ID`). Quitting leaves the clock running.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import select
 import sys
 import termios
 import time
 import tty
+from dataclasses import dataclass
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
-from rich.panel import Panel
-from rich.text import Text
 
-from runner.render import OUTCOME_STYLE, clock
-from runner.results import GradeResult, RunResult, Status
+from runner.render import render_live
+from runner.results import GradeResult, RunResult
 
-POLL_S = 0.25
-KEYS = "[r]un examples   [s]ubmit   [h]int   [q]uit (the clock keeps running)"
+FILE_POLL_S = 0.5  # how often the file is checked for a save
+KEYS = "[r]un examples  [s]ubmit  [h]int  [c]ancel run  [q]uit"
 
 
 @contextlib.contextmanager
@@ -37,92 +42,170 @@ def cbreak(fd: int):
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
 
+@dataclass
+class Running:
+    kind: str  # "examples" | "grade"
+    ticket: int
+    started: float  # monotonic
+    pending: object = None  # the recorded submission (core.PendingSubmission) while grading
+
+    @property
+    def label(self) -> str:
+        return "Running the visible examples" if self.kind == "examples" else "Grading with the hidden checks"
+
+
 class LiveView:
-    """One learner, one exercise, one warm grader; redraws a few times a second."""
+    """One learner, one exercise, one warm grader; what `render.render_live` draws is read from here."""
+
+    keys = KEYS
 
     def __init__(self, practice, info, console: Console):
         self.p, self.info, self.console = practice, info, console
+        self.exercise, self.path = info.exercise, info.path
+        self.box = info.timebox
+        self.now = practice.clock()
         self.examples: RunResult | None = None
         self.result: GradeResult | None = None
         self.hint: str = ""
         self.message = "Watching your file: save it to rerun the visible examples."
-        self.last_stamp = None
+        self.running: Running | None = None
+        self.queued_examples = False  # a save seen while grading: examples rerun after it
         self.saves = 0
+        self._stamp = None
+        self._sha = None
+        self._box_read = 0.0
+        self._pool = None
 
-    # ---- actions ------------------------------------------------------------------------------------
+    # ---- what the screen shows --------------------------------------------------------------------------
 
-    def _run_examples(self, pool) -> None:
-        self.message = "Running the visible examples…"
-        for _, result in pool.run(self.info.exercise, [self.info.path], kind="examples"):
+    @property
+    def running_s(self) -> int:
+        return int(time.monotonic() - self.running.started) if self.running else 0
+
+    def frame_key(self) -> tuple:
+        """Everything the screen shows; redraw only when it changes."""
+        from runner.render import clock
+
+        return (clock(self.box.remaining(self.now)), self.box.over(self.now), self.running and self.running.kind,
+                self.running_s, self.queued_examples, self.message, self.saves, id(self.examples), id(self.result),
+                self.hint, tuple(self.console.size))
+
+    # ---- runs in the background ---------------------------------------------------------------------------
+
+    def start_examples(self) -> None:
+        ticket = self._pool.submit(self.exercise, self.path, kind="examples")
+        self.running = Running("examples", ticket, time.monotonic())
+        self.queued_examples = False
+
+    def start_submit(self) -> None:
+        if self.running and self.running.kind == "examples":
+            self._pool.cancel(self.running.ticket)
+            self.running = None
+            self.queued_examples = True
+        pending = self.p.begin_submit(self.exercise.id, self.path, settle=False)
+        ticket = self._pool.submit(pending.exercise, pending.path, source=pending.source)  # exactly what was recorded
+        self.running = Running("grade", ticket, time.monotonic(), pending)
+        self.message = "" if pending.counted else "Time is up: this submission will be recorded, not counted."
+
+    def cancel(self) -> bool:
+        """Stop the running job; a cancelled submission is kept, marked cancelled, and never counts."""
+        if self.running is None:
+            return False
+        self._pool.cancel(self.running.ticket)
+        if self.running.pending is not None:
+            self.p.cancel_submit(self.running.pending)
+        self.running = None
+        return True
+
+    def finished(self, ticket: int, result) -> None:
+        if self.running is None or ticket != self.running.ticket:
+            return
+        run, self.running = self.running, None
+        if run.kind == "examples":
             self.examples = result
-        self.message = "Examples rerun. Save again, or press a key."
+            self.message = "Examples rerun. Save again, or press a key."
+        else:
+            self.result = self.p.finish_submit(run.pending, result)
+            self.message = ("Submitted and recorded. Keep improving, or press q." if self.result.counted
+                            else "Late: recorded, not counted (the mock session's deadline has passed).")
+        if self.queued_examples:
+            self.start_examples()
 
-    def _submit(self, pool) -> None:
-        self.message = "Grading with the hidden checks…"
-        self.p.grader = lambda exercise, path: next(iter(pool.run(exercise, [path])))[1]
-        self.result = self.p.submit(self.info.exercise.id, self.info.path)
-        self.message = ("Submitted and recorded. Keep improving, or press q." if self.result.counted
-                        else "Late: recorded, not counted (the mock session's deadline has passed).")
+    # ---- keys and saves -----------------------------------------------------------------------------------
 
-    def _hint(self) -> None:
-        hint = self.p.hint(self.info.exercise.id)
-        self.hint = f"Hint {hint.number} of {hint.total}: {hint.text}" if hint.total else hint.text
+    def key(self, key: str) -> bool:
+        """Act on one key at once; return False to quit."""
+        busy = self.running.label.lower() if self.running else ""
+        if key in ("q", "\x04"):
+            stopped = self.cancel()
+            self.message = "Bye: the clock keeps running; `practice start` resumes." + (
+                " The run in progress was cancelled." if stopped else "")
+            return False
+        if key == "c":
+            kind = self.running.kind if self.running else None
+            self.message = ("Nothing is running." if not self.cancel() else
+                            "Cancelled: the submission is kept but does not count." if kind == "grade" else
+                            "Cancelled the examples. Press r to run them again.")
+            self.queued_examples = False
+        elif key == "r":
+            if self.running:
+                self.message = f"Not started: {busy} is going. Wait, or press c to cancel it."
+            else:
+                self.start_examples()
+                self.message = ""
+        elif key == "s":
+            if self.running and self.running.kind == "grade":
+                self.message = "Not submitted again: grading is going. Wait, or press c to cancel it."
+            else:
+                self.start_submit()
+        elif key == "h":
+            hint = self.p.hint(self.exercise.id)
+            self.hint = f"Hint {hint.number} of {hint.total}: {hint.text}" if hint.total else hint.text
+        elif key.isprintable() and not key.isspace():
+            self.message = f"`{key}` does nothing here. Keys: r, s, h, c, q."
+        return True
 
-    def _check_saved(self, pool) -> None:
+    def check_saved(self) -> None:
         try:
-            st = self.info.path.stat()
+            st = self.path.stat()
         except OSError:
-            self.message = f"{self.info.path} is missing: `practice start {self.info.exercise.id}` restores the stub."
+            self.message = f"{self.path} is missing: `practice start {self.exercise.id}` restores the stub."
             return
-        stamp = (st.st_mtime_ns, st.st_size)
-        if stamp == self.last_stamp:
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if stamp == self._stamp:
             return
-        first = self.last_stamp is None
-        self.last_stamp = stamp
-        text = self.info.path.read_text(encoding="utf-8", errors="replace")
+        self._stamp = stamp
+        text = self.path.read_text(encoding="utf-8", errors="replace")
         digest = hashlib.sha256(text.encode()).hexdigest()
+        if digest == self._sha:
+            return
+        first, self._sha = self._sha is None, digest
         if self.p.store.add_snapshot(self.info.attempt.id, self.p.clock(), st.st_mtime, digest, text) and not first:
             self.saves += 1
-        self._run_examples(pool)
+        if self.running and self.running.kind == "grade":
+            self.queued_examples = True  # shown; they run when grading ends
+        else:
+            if self.running:
+                self._pool.cancel(self.running.ticket)
+            self.start_examples()
+            if not first:
+                self.message = "Saved: rerunning the visible examples."
 
-    # ---- drawing ------------------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Read the clock (and, once a second, the time box: `mock finish` elsewhere may move a deadline)."""
+        self.now = self.p.clock()
+        if self.now - self._box_read >= 1.0:
+            self.box = self.p.timebox(self.p.store.attempt(self.info.attempt.id)) or self.box
+            self._box_read = self.now
 
-    def render(self):
-        box, now = self.info.timebox, self.p.clock()
-        left = box.remaining(now)
-        style = "bold red" if box.over(now) else ("bold yellow" if left < 120 else "bold green")
-        head = Text.assemble((f"{self.info.exercise.id} · {self.info.exercise.title}", "bold"), "   ",
-                             (clock(left), style), f" left of {clock(box.limit_s)}",
-                             (" of the mock" if box.mock else "", ""),
-                             (" (over time)" if box.over(now) else "", "red"))
-        parts = [head, Text.assemble("Editing ", (str(self.info.path), "cyan"), f"   saves seen: {self.saves}")]
-        if self.examples is not None:
-            ex = self.examples
-            if ex.status is Status.ERROR:
-                parts.append(Text(ex.error or "the examples could not run", style="red"))
-            for i, e in enumerate(ex.examples, 1):
-                mark = ("✓", "green") if e.passed else ("✗", "red")
-                line = Text.assemble(mark, f" example {i}: {e.call}")
-                if not e.passed:
-                    line.append(f"\n    {e.message or f'expected {e.expected}, got {e.got}'}", style="dim")
-                parts.append(line)
-            if ex.examples:
-                parts.append(Text(f"{ex.passed} of {len(ex.examples)} examples pass", style="bold"))
-        if self.result is not None:
-            r = self.result
-            if r.status is Status.ERROR:
-                parts.append(Text(f"Last submission: score 0 — {r.error}", style="red"))
-            else:
-                counts = {}
-                for t in r.tests:
-                    counts[t.outcome] = counts.get(t.outcome, 0) + 1
-                summary = ", ".join(f"{n} {OUTCOME_STYLE[o][0].split()[-1]}" for o, n in counts.items())
-                parts.append(Text(f"Last submission: Score {r.score:g}/100 ({summary})", style="bold"))
-        if self.hint:
-            parts.append(Panel(Text(self.hint), title="Hint", title_align="left"))  # bank text: not markup
-        parts.append(Text(self.message, style="dim"))
-        parts.append(Text(KEYS, style="bold"))
-        return Panel(Group(*parts), title="practice", title_align="left")
+    def wait_s(self) -> float:
+        """Until the countdown or the running time next changes on screen, at most FILE_POLL_S."""
+        left = self.box.remaining(self.now)
+        until_tick = (left - math.floor(left)) or 1.0
+        if self.running:
+            ran = time.monotonic() - self.running.started
+            until_tick = min(until_tick, math.ceil(ran + 1e-6) - ran)
+        return max(0.02, min(FILE_POLL_S, until_tick + 0.01))
 
     # ---- loop ---------------------------------------------------------------------------------------
 
@@ -130,32 +213,41 @@ class LiveView:
         from runner.grading.client import GraderPool
 
         fd = sys.stdin.fileno()
-        with GraderPool(1) as pool, cbreak(fd), Live(self.render(), console=self.console, auto_refresh=False,
-                                                      transient=False) as live:
-            while True:
-                self._check_saved(pool)
-                live.update(self.render(), refresh=True)
-                ready, _, _ = select.select([fd], [], [], POLL_S)
-                if not ready:
-                    continue
-                key = os.read(fd, 1).decode(errors="ignore").lower()
-                if key == "q" or key == "\x04":
-                    self.message = "Bye: the clock keeps running; `practice start` resumes."
-                    live.update(self.render(), refresh=True)
-                    return
-                if key == "r":
-                    live.update(self.render(), refresh=True)
-                    self._run_examples(pool)
-                elif key == "s":
-                    self.message = "Grading with the hidden checks…"
-                    live.update(self.render(), refresh=True)
-                    self._submit(pool)
-                elif key == "h":
-                    self._hint()
-                time.sleep(0)
+        with GraderPool(1) as pool, cbreak(fd), Live(console=self.console, auto_refresh=False, transient=False,
+                                                      vertical_overflow="visible") as live:
+            self._pool = pool
+            shown = None
+            try:
+                while True:
+                    self.tick()
+                    self.check_saved()
+                    if self.frame_key() != shown:
+                        shown = self.frame_key()
+                        live.update(render_live(self, *self.console.size), refresh=True)
+                    ready, _, _ = select.select([fd, *pool.fds()], [], [], self.wait_s())
+                    for ticket, result in pool.poll(0):
+                        self.finished(ticket, result)
+                    if fd in ready and not self.keys_ready(fd):
+                        break
+            except KeyboardInterrupt:
+                self.cancel()
+                self.message = "Interrupted: the clock keeps running; `practice start` resumes."
+            self.tick()
+            live.update(render_live(self, *self.console.size), refresh=True)
+
+    def keys_ready(self, fd: int) -> bool:
+        """Handle every key typed since the last look, each at once; False to quit."""
+        data = os.read(fd, 64).decode(errors="ignore")
+        if not data:
+            return False
+        if "\x1b" in data:  # arrow keys and other escape sequences: ignore the rest of the burst
+            data = data[: data.index("\x1b")]
+        for key in data.lower():
+            if not self.key(key):
+                return False
+        return True
 
 
 def live_possible() -> bool:
     """True when both ends are a terminal (a live view needs keys and a screen)."""
     return sys.stdin.isatty() and sys.stdout.isatty() and os.name == "posix"
-

@@ -176,6 +176,141 @@ def _footer(console: Console, result: GradeResult) -> None:
         console.print(Text.assemble(("Sandbox ", "bold"), result.isolation), style="dim")
 
 
+# ---- the live view ---------------------------------------------------------------------------------------
+
+LIVE_PROMPT_LINES = (2, 6)  # the prompt summary: at least, at most
+LIVE_HINT_LINES = 3
+
+
+def _line(text: Text | str, width: int, style: str = "") -> Text:
+    """One screen row: never wraps; too long ends in an ellipsis."""
+    line = text.copy() if isinstance(text, Text) else Text(text, style=style)
+    line.no_wrap = True
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
+def _wrapped(text: str, width: int, rows: int, style: str = "") -> list[Text]:
+    """`text` wrapped to `width`, at most `rows` rows; a cut shows as an ellipsis."""
+    import textwrap
+
+    lines = textwrap.wrap(" ".join(text.split()), width) or [""]
+    if len(lines) > rows:
+        lines = lines[:rows]
+        lines[-1] = lines[-1][: max(0, width - 1)].rstrip() + "…"
+    return [Text(line, style=style) for line in lines[:rows]]
+
+
+def _live_header(view, width: int) -> Text:
+    box, now = view.box, view.now
+    if box.mock and box.over(now):
+        right = Text("TIME IS UP · mock session over", style="bold red")
+    else:
+        left = box.remaining(now)
+        style = "bold red" if box.over(now) else ("bold yellow" if left < 120 else "bold green")
+        right = Text.assemble((clock(left), style), f" left of {clock(box.limit_s)}",
+                              " (mock)" if box.mock else "", (" over time" if box.over(now) else "", "red"))
+    title = Text(f"{view.exercise.id} · {view.exercise.title}", style="bold")
+    title.truncate(max(1, width - len(right) - 2), overflow="ellipsis")
+    return Text.assemble(title, " " * max(2, width - len(title) - len(right)), right)
+
+
+def _live_examples(view, width: int) -> tuple[list[Text], list[Text], Text]:
+    """Example rows, their failure details, and the summary row."""
+    ex = view.examples
+    if ex is None:
+        return [], [], Text("Examples: running…" if view.running else "Examples: not run yet (r runs them)")
+    rows, details = [], []
+    if ex.status is Status.ERROR:
+        details.append(Text(ex.error or "the examples could not run", style="red"))
+    for i, e in enumerate(ex.examples, 1):
+        rows.append(Text.assemble(("✓", "green") if e.passed else ("✗", "red"), f" example {i}: {e.call}"))
+        if not e.passed:
+            details.append(Text(f"  {i}: {e.message or f'expected {e.expected}, got {e.got}'}", style="dim"))
+    summary = Text(f"{ex.passed} of {len(ex.examples)} examples pass" if ex.examples else "No example ran",
+                   style="bold")
+    return rows, details, summary
+
+
+def _live_score(view) -> Text:
+    r = view.result
+    if r is None:
+        return Text("Last score: none yet (s grades with the hidden checks)", style="dim")
+    late = Text(" · late: recorded, not counted", style="bold red") if not r.counted else Text("")
+    if r.status is Status.ERROR:
+        return Text.assemble(("Last score: 0/100", "red"), late, f" — {r.error}")
+    counts: dict = {}
+    for t in r.tests:
+        counts[t.outcome] = counts.get(t.outcome, 0) + 1
+    summary = ", ".join(f"{n} {OUTCOME_STYLE[o][0].split()[-1]}" for o, n in counts.items())
+    return Text.assemble((f"Last score: {r.score:g}/100", "bold"), late, f" ({summary})")
+
+
+def _live_status(view) -> list[Text]:
+    """What is running (with its seconds, ticking) and the last message; either may be absent."""
+    rows = []
+    if view.running:
+        queued = " · examples queued for after grading" if view.queued_examples else ""
+        rows.append(Text.assemble(("⧗ ", "yellow"), (f"{view.running.label}… {view.running_s} s", "bold yellow"),
+                                  f" · c cancels{queued}"))
+    if view.message or not rows:
+        rows.append(Text(view.message, style="dim"))
+    return rows
+
+
+def render_live(view, width: int, height: int):
+    """The live view's screen, built for `width` x `height` (80x24 first): every row fits, none wraps.
+
+    Always shown: the header and countdown, the file, a prompt summary, the examples' summary, the last score,
+    what is running (or the last message) and the keys. The rest (each example, failure details, the hint, more
+    of the prompt) takes the rows left, shortened with an ellipsis rather than pushed off the screen.
+    `view` is a runner.live.LiveView (duck-typed: exercise, path, box, now, examples, result, hint, message,
+    running, running_s, queued_examples, saves, keys).
+    """
+    from rich.console import Group
+    from rich.panel import Panel
+
+    framed = height >= 14 and width >= 40
+    inner = width - 4 if framed else width
+    rows = height - 1 - (2 if framed else 0)
+    box = view.box
+    header = _live_header(view, inner)
+    path = str(view.path)
+    room = inner - len("File ") - len(f"   saves seen: {view.saves}")
+    if len(path) > room:
+        path = "…" + path[-max(1, room - 1):]
+    file_row = Text.assemble("File ", (path, "cyan"), f"   saves seen: {view.saves}")
+    ex_rows, ex_details, ex_summary = _live_examples(view, inner)
+    up = (Text("Time is up: submissions now are recorded but not counted.", style="bold red")
+          if box.mock and box.over(view.now) else None)
+    status = _live_status(view)
+    fixed = [header, file_row, ex_summary, _live_score(view), status[-1], Text(view.keys, style="bold")]
+    spare = rows - len(fixed) - len(status) + 1 - (1 if up is not None else 0)
+    prompt_rows = max(0, min(LIVE_PROMPT_LINES[0], spare))
+    spare -= prompt_rows
+    if len(ex_rows) <= spare:
+        shown_ex = ex_rows
+    elif spare >= 1:
+        shown_ex = [*ex_rows[: spare - 1], Text(f"… {len(ex_rows) - spare + 1} more examples: `practice run` "
+                                                "shows them all", style="dim")]
+    else:
+        shown_ex = []
+    spare -= len(shown_ex)
+    hint = _wrapped(view.hint, inner, min(LIVE_HINT_LINES, spare), style="yellow") if view.hint and spare > 0 else []
+    spare -= len(hint)
+    details = ex_details[:spare]
+    spare -= len(details)
+    prompt_rows += max(0, min(LIVE_PROMPT_LINES[1] - prompt_rows, spare))
+    prompt = _wrapped("Task: " + view.exercise.prompt, inner, prompt_rows) if prompt_rows else []
+    ordered = [header, file_row, *prompt, *shown_ex, *details, ex_summary, fixed[3], *hint,
+               *([up] if up is not None else []), *status, fixed[5]]
+    if len(ordered) > rows:  # a tiny screen: keep the rows that matter most
+        keep = [fixed[5], header, *status, fixed[3], ex_summary, *([up] if up is not None else [])]
+        ordered = [r for r in ordered if any(r is k for k in keep[: max(1, rows)])]
+    body = Group(*(_line(r, inner) for r in ordered))
+    return Panel(body, title="practice", title_align="left", width=width) if framed else body
+
+
 # ---- run --------------------------------------------------------------------------------------------
 
 def render_run(console: Console, result: RunResult) -> None:

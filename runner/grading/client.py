@@ -165,6 +165,56 @@ class GraderPool:
                     yield path, _assemble(exercise, worker.events, kind, time.monotonic() - worker.started)
                     idle.append(self._replace(worker))
 
+    # ---- non-blocking use (the live view): submit a job, poll for results, or cancel it ------------------------
+    # Do not mix with a run() in progress on the same pool.
+
+    def submit(self, exercise: Exercise, path: Path, kind: str = "grade", source: str | None = None) -> int:
+        """Start one job on an idle worker (a new one if all are busy); return its ticket at once.
+
+        `source`: grade this text as that file (the text recorded in the store), as `run(sources=...)` does.
+        """
+        busy = {id(w) for w, _, _ in self._tickets.values()}
+        worker = next((w for w in self.workers if id(w) not in busy), None) or self._spare()
+        ticket = next(self._ids)
+        job = {"id": ticket, "kind": kind, "bank": str(exercise.root), "exercise": exercise.id,
+               "submission": str(Path(path).resolve()), "reverse": False, "source": source}
+        try:
+            worker.send(job, exercise)
+        except OSError:  # the worker died between jobs: start another and send it there
+            worker = self._replace(worker)
+            worker.send(job, exercise)
+        self._tickets[ticket] = (worker, exercise, kind)
+        return ticket
+
+    def fds(self) -> list[int]:
+        """The descriptors to select() on: one per submitted job still running."""
+        return [w.fd for w, _, _ in self._tickets.values()]
+
+    def poll(self, timeout: float = 0.0) -> list[tuple[int, object]]:
+        """Wait up to `timeout` s for submitted jobs; return (ticket, result) for each that has finished."""
+        if not self._tickets:
+            return []
+        by_fd = {w.fd: t for t, (w, _, _) in self._tickets.items()}
+        ready, _, _ = select.select(list(by_fd), [], [], max(0.0, timeout))
+        done = []
+        for ticket, (worker, exercise, kind) in list(self._tickets.items()):
+            ended = worker.read_events() if worker.fd in ready else False
+            stuck = not ended and worker.overdue()
+            if stuck:
+                worker.events.append({"event": "end", "deadline": True, "exit": None, "lost": True})
+            if ended or stuck:
+                del self._tickets[ticket]
+                done.append((ticket, _assemble(exercise, worker.events, kind, time.monotonic() - worker.started)))
+                if stuck or worker.proc.poll() is not None:
+                    self._replace(worker)
+        return done
+
+    def cancel(self, ticket: int) -> None:
+        """Stop a submitted job now: its worker (and the learner's code) is killed and replaced; no result comes."""
+        entry = self._tickets.pop(ticket, None)
+        if entry is not None:
+            self._replace(entry[0])
+
     def _replace_if_dead(self, worker: _Worker) -> _Worker:
         return self._replace(worker) if worker.proc.poll() is not None else worker
 
