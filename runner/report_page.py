@@ -76,7 +76,7 @@ th {{ background: #f2f2f2; }}
 </head>
 <body>
 <h1>Mock session {s.id} · {esc(s.preset)}</h1>
-<p class="meta">{len(report.tasks)} tasks · {minutes:g} min · started <time>{esc(when(s.started_at))}</time>
+<p class="meta">{len(report.tasks)} tasks · {minutes:.3g} min · started <time>{esc(when(s.started_at))}</time>
  · finished <time>{esc(when(s.finished_at))}</time></p>
 <table>
 <thead><tr>{head}</tr></thead>

@@ -100,7 +100,7 @@ def test_report_and_finish_say_what_to_do(practice_env, fixture_bank, tmp_path):
 
 
 def chromium() -> str | None:
-    return next((found for name in ("chromium", "chromium-browser", "google-chrome", "chrome")
+    return next((found for name in ("chromium", "chromium-browser", "chromium-headless-shell", "google-chrome")
                  if (found := shutil.which(name))), None)
 
 
