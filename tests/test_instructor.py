@@ -196,11 +196,11 @@ def test_interrupted_grade_keeps_what_finished(bank, tmp_path):
            "    return x * np.asarray(factors)[:, None]\n"
     for i in range(40):
         write(tmp_path / "class" / f"s{i:02d}.py", slow)
-    out_csv = tmp_path / "scores.csv"
+    out_csv, out_xml = tmp_path / "scores.csv", tmp_path / "junit.xml"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "runner", "grade", "7A", str(tmp_path / "class"), "--jobs", "1",
-                             "--json", "--csv", str(out_csv)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                             "--json", "--csv", str(out_csv), "--junit", str(out_xml)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = [proc.stdout.readline(), proc.stdout.readline()]  # two results are out: interrupt the third or so
     proc.send_signal(signal.SIGINT)
     rest, err = proc.communicate(timeout=30)
@@ -212,19 +212,27 @@ def test_interrupted_grade_keeps_what_finished(bank, tmp_path):
     rows = list(csv.DictReader(out_csv.open(newline="")))
     assert sorted(r["student"] for r in rows) == sorted(g["student"] for g in graded)
     assert all(float(r["max_points"]) == 5.0 for r in rows)
+    from junitparser import JUnitXml
+
+    assert sorted(suite.name for suite in JUnitXml.fromfile(str(out_xml))) == sorted(g["student"] for g in graded)
 
 
 def test_shards_merge_to_the_whole(bank, tmp_path, monkeypatch):
     make_class(bank, tmp_path / "class", 12)
     whole = [json.loads(line) for line in invoke("grade", "7A", tmp_path / "class", "--json").stdout.splitlines()]
     files = []
-    for i in (1, 2, 3):  # shard 1 as a CI matrix gives it; 2 and 3 as Slurm array tasks 1 and 2 (--array=0-2)
+    for i in (1, 2, 3):  # shard 1 as a CI matrix gives it, 2 as Slurm array task 11 of 10-12, 3 as Kubernetes index 2
         if i == 1:
             out = invoke("grade", "7A", tmp_path / "class", "--json", "--shard", "1/3")
-        else:
-            for name, value in (("ID", i - 1), ("MIN", 0), ("MAX", 2), ("COUNT", 3)):
+        elif i == 2:
+            for name, value in (("ID", 11), ("MIN", 10), ("MAX", 12), ("COUNT", 3)):
                 monkeypatch.setenv(f"SLURM_ARRAY_TASK_{name}", str(value))
             out = invoke("grade", "7A", tmp_path / "class", "--json", "--shard", "auto")
+        else:
+            for name in ("ID", "MIN", "MAX", "COUNT"):
+                monkeypatch.delenv(f"SLURM_ARRAY_TASK_{name}")
+            monkeypatch.setenv("JOB_COMPLETION_INDEX", "2")
+            out = invoke("grade", "7A", tmp_path / "class", "--json", "--shard", "auto", "--shard-count", "3")
         assert out.exit_code == 0, out.output
         files.append(tmp_path / f"shard{i}.jsonl")
         files[-1].write_text(out.stdout)
