@@ -407,7 +407,8 @@ class Bank(BankLayout):
         folder = self.exercises_dir
         if not folder.is_dir():
             raise BankError(f"{self.root} has no exercises/ folder",
-                            fix="Point PRACTICE_BANK (or --bank) at a bank with exercises/, hidden_tests/, solutions/.")
+                            fix="Point --bank, PRACTICE_BANK or `bank` in config.toml at a bank with exercises/, "
+                                "hidden_tests/, solutions/ (`practice bank show` says which is used).")
         self._ids = sorted(
             (p.name for p in folder.iterdir() if p.is_dir() and (p / "exercise.yaml").is_file()),
             key=_sort_key,
