@@ -175,10 +175,6 @@ class Layout:
     def total(self) -> float:
         return sum(t.max_points for t in self.checks)
 
-    @property
-    def names(self) -> list[str]:
-        return [t.name for t in self.checks]
-
     def not_graded(self, result: GradeResult) -> GradeResult:
         """A result that could not be graded scores 0 on every check, out of the exercise's total."""
         if result.status is not Status.ERROR or result.tests or not self.checks:
