@@ -289,3 +289,46 @@ def test_the_recorded_source_is_what_gets_graded(tmp_path, fixture_bank):
     assert result.score == 100
     (row,) = p.store.submissions()
     assert (row.source, row.score) == (recorded, 100)
+
+
+# ---- 5 and 6. every error names what happened; one file never takes the batch down ------------------------------
+
+def test_a_malformed_event_ends_that_job_and_replaces_the_worker(fixture_bank):
+    from runner.bank import Bank
+    from runner.grading.client import GraderPool, _assemble
+
+    exercise = Bank(fixture_bank).get("D1")
+    with GraderPool(1) as pool:
+        worker = pool._spare()
+        worker.job = {"id": 7}
+        real_fd = worker.fd
+        read_fd, write_fd = os.pipe()
+        os.write(write_fd, b'{"job": 7, "event": "collected", "tests": []}\nthis is not json\n')
+        worker.fd = read_fd
+        try:
+            assert worker.read_events() is True
+        finally:
+            worker.fd = real_fd
+            os.close(read_fd)
+            os.close(write_fd)
+        assert worker.proc.poll() is not None  # killed: its channel can no longer be trusted
+        result = _assemble(exercise, worker.events, "grade")
+        assert result.status.value == "error" and "not a JSON event" in result.error
+        assert pool._replace_if_dead(worker) is not worker
+
+
+def test_frames_larger_than_allowed_are_refused_before_allocating():
+    import struct
+
+    from runner.sandbox import wire
+
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, struct.pack(">4sIQ", b"PRW1", 2, 3 << 30))
+        reader = wire.FrameReader(max_bytes=1 << 20)
+        with pytest.raises(wire.FrameTooLarge, match="3072 MiB"):
+            reader.pump(read_fd)
+        assert reader.body is None  # nothing was allocated for it
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)

@@ -8,6 +8,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from runner.results import ExampleResult, GradeResult, Outcome, PlotData, RunRes
 from runner.sandbox import layers
 
 BACKSTOP_S = 10.0  # beyond a job's own deadline, before the client gives up on a worker
+MAX_EVENT_BYTES = 64 << 20  # one event line; the grader's largest (a collected list, messages) is far smaller
 WORKER_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
@@ -63,20 +65,51 @@ class _Worker:
         self.proc.stdin.flush()
 
     def read_events(self) -> bool:
-        """Read what is available; return True when the current job has ended."""
+        """Read what is available; return True when the current job has ended.
+
+        A line that is not a JSON event (or an endless one) ends this job with an error and kills the worker:
+        its channel can no longer be trusted, and the pool starts another for the next submission.
+        """
         chunk = os.read(self.fd, 1 << 16)
         if not chunk:
-            self.events.append({"event": "end", "deadline": False, "exit": self.proc.poll(), "lost": True})
+            try:
+                code = self.proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                code = None
+            self.events.append({"event": "end", "deadline": False, "exit": code, "lost": True})
             return True
         self.buffer += chunk
         *lines, self.buffer = self.buffer.split(b"\n")
+        if len(self.buffer) > MAX_EVENT_BYTES:
+            return self._spoiled("an event larger than the grader ever writes")
         ended = False
         for line in lines:
-            event = json.loads(line)
+            try:
+                event = json.loads(line)
+            except ValueError:
+                return self._spoiled("a line that is not a JSON event")
+            if not isinstance(event, dict):
+                return self._spoiled("a value that is not an event")
             if event.get("job") == self.job.get("id"):
                 self.events.append(event)
                 ended = ended or event.get("event") == "end"
         return ended
+
+    def _spoiled(self, what: str) -> bool:
+        from runner.sandbox.reaper import kill_tree
+
+        kill_tree(self.proc.pid, grace=0.0)
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        self.events = [e for e in self.events if e.get("event") not in ("done", "end")]
+        self.events.append({"event": "done", "status": "error", "output": "",
+                            "error": f"the grader's result channel carried {what} (learner code may have "
+                                     "written to it), so this submission cannot be graded; nothing was recorded "
+                                     "from it"})
+        self.events.append({"event": "end", "deadline": False, "exit": None, "lost": True})
+        return True
 
     def overdue(self) -> bool:
         return time.monotonic() - self.started > self.limit
@@ -256,14 +289,19 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
         elif end.get("deadline"):
             error = f"grading did not finish within the {exercise.limits.run_seconds:g} s run deadline"
         else:
-            error = f"the grader stopped unexpectedly (exit {end.get('exit')})"
+            error = f"the grader stopped unexpectedly ({_how_it_ended(end)})"
         return GradeResult(status=Status.ERROR, error=error, **common)
     tests = []
+    if done or end.get("deadline"):  # the job ran to its end, or to the run deadline: checks left were not started
+        not_run = {"outcome": "timeout", "message": f"not run: the {exercise.limits.run_seconds:g} s run deadline "
+                                                    "was reached"}
+    else:
+        not_run = {"outcome": "error", "message": f"not run: the grading process stopped before this check "
+                                                  f"({_how_it_ended(end)})"}
     for meta in collected:
         event = reported.get(meta["name"])
         if event is None:
-            event = {**meta, "outcome": "timeout", "points": 0.0,
-                     "message": f"not run: the {exercise.limits.run_seconds:g} s run deadline was reached"}
+            event = {**meta, "points": 0.0, **not_run}
         tests.append(TestResult(name=event["name"], description=event["description"],
                                 outcome=Outcome(event["outcome"]), points=float(event["points"]),
                                 max_points=float(event["max_points"]), message=event.get("message", ""),
@@ -271,12 +309,23 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
     return GradeResult(status=Status.GRADED, tests=tuple(tests), **common)
 
 
+def _how_it_ended(end: dict) -> str:
+    code = end.get("exit")
+    if isinstance(code, int) and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"killed by {name}; learner code may have killed it"
+    return "exit status unknown" if code is None else f"exit {code}"
+
+
 def _assemble_run(exercise: Exercise, events: list[dict]) -> RunResult:
     done, end = _ending(exercise, events)
     found = next((e for e in events if e.get("event") == "examples"), None)
     if found is None:
         error = done.get("error") or ("the examples did not finish in time" if end.get("deadline")
-                                      else f"the grader stopped unexpectedly (exit {end.get('exit')})")
+                                      else f"the grader stopped unexpectedly ({_how_it_ended(end)})")
         return RunResult(exercise=exercise.id, status=Status.ERROR, error=error, output=done.get("output", ""))
     examples = tuple(ExampleResult(**e) for e in found["examples"])
     plots = tuple(PlotData(title=p["title"], kind=p["kind"], xlabel=p["xlabel"], ylabel=p["ylabel"],

@@ -115,7 +115,7 @@ def _describe(exc: BaseException, submission: str) -> dict:
 def _send(chan_w: int, message: dict, payload=None) -> None:
     try:
         frame, _ = wire.dumps(message, payload)
-    except wire.WireError as exc:
+    except (wire.WireError, ValueError, TypeError, OverflowError, RecursionError) as exc:  # any value JSON refuses
         frame, _ = wire.dumps({"ok": False, "error": {"type": "TypeError", "builtin": ["TypeError"],
                                                       "message": f"your function returned a value that "
                                                                  f"cannot be graded: {exc}", "where": None}})

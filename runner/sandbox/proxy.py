@@ -121,7 +121,8 @@ class LearnerProcess:
             wire.enlarge_pipe(fd)
         for fd in (self._req, self._res, self._out):
             os.set_blocking(fd, False)
-        self._frames = wire.FrameReader()
+        # A result can be no larger than the learner's memory: refuse a bigger frame before allocating it.
+        self._frames = wire.FrameReader(max_bytes=max(self.spec.memory_mb, 64) << 20)
         hello = self._receive(self._limit(), "importing your file")[0]
         if not hello.get("ok"):
             self.close()
@@ -222,6 +223,10 @@ class LearnerProcess:
                     continue
                 except EOFError:
                     self._crashed(what, limit)
+                except wire.FrameTooLarge as exc:
+                    self.close()
+                    raise SandboxCrash(f"{what} sent back more than the {self.spec.memory_mb} MB memory limit "
+                                       f"allows ({exc})") from None
                 except wire.WireError as exc:
                     self.close()
                     raise SandboxCrash(f"the learner process corrupted its result channel during {what} "

@@ -13,6 +13,7 @@ import json
 import os
 import select
 import struct
+import sys
 import time
 
 import numpy as np
@@ -25,6 +26,18 @@ BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 class WireError(Exception):
     """A value that cannot cross, or a frame that is not well formed."""
+
+
+class FrameTooLarge(WireError):
+    """A frame header announces more bytes than the reader accepts (refused before allocating anything)."""
+
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"a frame of {size / 2**20:.0f} MiB was announced, more than the {limit / 2**20:.0f} MiB "
+                         "allowed")
+        self.size, self.limit = size, limit
+
+
+MAX_INT_BITS = 10_000  # about 3000 digits: JSON cannot carry much more (Python limits int-to-text conversion)
 
 
 class Encoder:
@@ -44,16 +57,22 @@ class Encoder:
             return {"T": [self.encode(v, depth + 1) for v in value]}
         if kind is list:
             return {"L": [self.encode(v, depth + 1) for v in value]}
-        if kind is float or kind is int or kind is str or kind is bool or value is None:
+        if kind is float or kind is str or kind is bool or value is None:
             return value
+        if kind is int:
+            return self._int(value)
         if isinstance(value, (bool, str)):
             return value
         if isinstance(value, np.ndarray):
+            masked = sys.modules.get("numpy.ma")  # a masked array exists only once numpy.ma is imported
+            if masked is not None and isinstance(value, masked.MaskedArray):
+                raise WireError("a masked array (numpy.ma) cannot cross: its mask would be lost; return a plain "
+                                "array, e.g. `.filled(np.nan)`")
             return self._array(value)
         if isinstance(value, np.generic):
             return {"S": self._array(np.asarray(value))}
         if isinstance(value, int):
-            return int(value)
+            return self._int(int(value))
         if isinstance(value, float):
             return float(value)
         if isinstance(value, complex):
@@ -74,6 +93,13 @@ class Encoder:
             return {"G": self.encode(value.bit_generator.state, depth + 1)}
         raise WireError(f"a value of type {type(value).__name__} cannot cross; use arrays, numbers, "
                         "strings, None, lists, tuples or dicts")
+
+    @staticmethod
+    def _int(value: int) -> int:
+        if value.bit_length() > MAX_INT_BITS:
+            raise WireError(f"an integer of {value.bit_length()} bits cannot cross; return a float or a smaller "
+                            "integer")
+        return value
 
     def _array(self, arr: np.ndarray) -> dict:
         dtype = arr.dtype
@@ -193,9 +219,10 @@ def enlarge_pipe(fd: int, size: int = 1 << 20) -> None:
 
 
 class FrameReader:
-    """Read frames from a descriptor into one preallocated buffer per frame."""
+    """Read frames from a descriptor into one preallocated buffer per frame, of at most `max_bytes`."""
 
-    def __init__(self):
+    def __init__(self, max_bytes: int | None = None):
+        self.max_bytes = max_bytes
         self._reset()
 
     def _reset(self) -> None:
@@ -216,6 +243,8 @@ class FrameReader:
             magic, meta_len, data_len = HEADER.unpack(self.head)
             if magic != MAGIC:
                 raise WireError("bad frame header")
+            if self.max_bytes is not None and meta_len + data_len > self.max_bytes:
+                raise FrameTooLarge(meta_len + data_len, self.max_bytes)
             self.meta_len, self.body, self.filled = meta_len, bytearray(meta_len + data_len), 0
         elif self.filled < len(self.body):
             n = os.readv(fd, [memoryview(self.body)[self.filled:]])
