@@ -293,6 +293,33 @@ def test_the_recorded_source_is_what_gets_graded(tmp_path, fixture_bank):
 
 # ---- 5 and 6. every error names what happened; one file never takes the batch down ------------------------------
 
+def test_each_sabotage_ends_only_its_own_submission(fixture_bank):
+    """At the weakest layer (learner code can signal its grader), graded in one batch on one worker, in order."""
+    from runner.bank import Bank
+    from runner.grading.client import GraderPool
+
+    names = ["huge_int", "masked_result", "kills_its_grader", "oversized_frame", "kills_its_worker"]
+    reference = fixture_bank / "solutions" / "D1" / "reference.py"
+    paths = [INTEGRITY / f"{n}.py" for n in names] + [reference]
+    exercise = Bank(os.path.relpath(fixture_bank)).get("D1")  # a relative bank path works too
+    with GraderPool(1, env={"PRACTICE_ISOLATION": "process"}) as pool:
+        results = {path.stem: result for path, result in pool.run(exercise, paths)}
+
+    def said(name: str) -> str:
+        result = results[name]
+        return " ".join([result.error or ""] + [t.message for t in result.tests])
+
+    assert results["reference"].score == 100  # graded after all of them, on a replaced worker
+    assert results["kills_its_worker"].score == 100  # its job process carried on and reported; then a new worker
+    for name in names[:-1]:
+        assert results[name].score == 0, (name, said(name))
+        assert "deadline" not in said(name) and "sys.exit" not in said(name), (name, said(name))
+    assert "cannot be graded" in said("huge_int") and "integer" in said("huge_int")
+    assert "masked array" in said("masked_result")
+    assert "killed by SIGKILL" in said("kills_its_grader")
+    assert "memory limit" in said("oversized_frame") and "3072 MiB" in said("oversized_frame")
+
+
 def test_a_malformed_event_ends_that_job_and_replaces_the_worker(fixture_bank):
     from runner.bank import Bank
     from runner.grading.client import GraderPool, _assemble
@@ -315,6 +342,9 @@ def test_a_malformed_event_ends_that_job_and_replaces_the_worker(fixture_bank):
         result = _assemble(exercise, worker.events, "grade")
         assert result.status.value == "error" and "not a JSON event" in result.error
         assert pool._replace_if_dead(worker) is not worker
+    # valid JSON with the wrong shape is one submission's error, not an exception out of the pool
+    broken = _assemble(exercise, [{"event": "collected", "tests": [{"name": "x"}]}, {"event": "end"}], "grade")
+    assert broken.status.value == "error" and "malformed" in broken.error
 
 
 def test_frames_larger_than_allowed_are_refused_before_allocating():

@@ -58,6 +58,7 @@ class _Worker:
         self.started = 0.0
 
     def send(self, job: dict, exercise: Exercise) -> None:
+        job = {**job, "bank": str(Path(job["bank"]).resolve())}  # the worker runs in a folder of its own
         self.job, self.events = job, []
         self.started = time.monotonic()
         self.limit = exercise.limits.run_seconds + BACKSTOP_S
@@ -265,9 +266,16 @@ class GraderPool:
 
 
 def _assemble(exercise: Exercise, events: list[dict], kind: str, seconds: float = 0.0):
-    if kind == "examples":
-        return _assemble_run(exercise, events)
-    return dataclasses.replace(_assemble_grade(exercise, events), duration_s=round(seconds, 3))
+    try:
+        if kind == "examples":
+            return _assemble_run(exercise, events)
+        return dataclasses.replace(_assemble_grade(exercise, events), duration_s=round(seconds, 3))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # one submission's, never the batch's
+        error = f"the grader's events for this submission were malformed ({type(exc).__name__}), so it cannot be graded"
+        if kind == "examples":
+            return RunResult(exercise=exercise.id, status=Status.ERROR, error=error)
+        return GradeResult(exercise=exercise.id, status=Status.ERROR, error=error, time_limit_s=exercise.time_limit_s,
+                           duration_s=round(seconds, 3))
 
 
 def _ending(exercise: Exercise, events: list[dict]) -> tuple[dict, dict]:
