@@ -223,9 +223,9 @@ class MockSessions:
         for attempt in self.p.store.session_attempts(session.id):
             snapshot_file(self.p.store, attempt, self.p.clock)
 
-    def deadline_version(self, attempt: Attempt, deadline: float) -> str | None:
+    def deadline_version(self, attempt: Attempt, box: Timebox) -> str | None:
         """The file as saved at the deadline: its last snapshot taken by then (never the file's mtime)."""
-        earlier = [s for s in self.p.store.snapshots(attempt.id) if s.taken_at <= deadline]
+        earlier = [s for s in self.p.store.snapshots(attempt.id) if box.counts(s.taken_at)]
         return earlier[-1].source if earlier else None
 
     def settle(self) -> list[str]:
@@ -239,7 +239,7 @@ class MockSessions:
         graded = []
         for attempt in self.p.store.session_attempts(session.id):
             exercise = self.p.bank.get(attempt.exercise)
-            text = self.deadline_version(attempt, session.deadline)
+            text = self.deadline_version(attempt, session_timebox(session))
             if text is None or text == exercise.stub_path.read_text(encoding="utf-8"):
                 continue
             counted = [s for s in self.p.store.submissions(attempt_id=attempt.id) if s.counted]

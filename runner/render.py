@@ -354,6 +354,8 @@ def render_status(console: Console, info) -> None:
     console.print(Text.assemble(("Active: ", "bold"), f"{a.exercise} · {info.exercise.title}",
                                 " (a task of the mock session)" if box.mock else ""))
     console.print(time_left(box, info.now))
+    if box.mock:
+        console.print(f"Mock session {a.session_id}: `practice mock status` shows every task and its score.")
     console.print(f"File: {a.file}")
     best = info.best.get(a.exercise)
     if best:

@@ -7,6 +7,7 @@ import re
 import shutil
 from types import SimpleNamespace
 
+import pytest
 from typer.testing import CliRunner
 
 from runner.cli import app
@@ -54,12 +55,22 @@ def test_clock_from_env_reads_the_offset_each_time(tmp_path):
     assert abs(clock_from_env({})() - time.time()) < 1
 
 
+@pytest.fixture
+def instant_grader(monkeypatch):
+    """Grading is not what these tests are about: every submission passes its one check at once."""
+    from runner.core import Practice
+    from runner.results import GradeResult, Outcome, Status, TestResult
+
+    passed = GradeResult("D1", Status.GRADED, tests=(TestResult("t", "works", Outcome.PASSED, 1.0, 1.0),))
+    monkeypatch.setattr(Practice, "grade", lambda self, pending: passed)
+
+
 def _seconds(text: str) -> int:
     m, s = text.split(":")
     return int(m) * 60 + int(s)
 
 
-def test_mock_clock_agrees_on_every_surface(practice_env, fixture_bank, shifted_clock):
+def test_mock_clock_agrees_on_every_surface(practice_env, fixture_bank, shifted_clock, instant_grader):
     """8 minutes into a 30-minute session, then after its deadline: submit --json, the scorecard,
     `practice status` and `practice mock status` all tell the session's time."""
     runner = CliRunner()
@@ -93,7 +104,7 @@ def test_mock_clock_agrees_on_every_surface(practice_env, fixture_bank, shifted_
     assert d1_task["score"] == 100 and d1_task["submissions"] == 4 and d1_task["late_submissions"] == 2
 
 
-def test_outside_a_mock_nothing_changes(practice_env, fixture_bank, shifted_clock):
+def test_outside_a_mock_nothing_changes(practice_env, fixture_bank, shifted_clock, instant_grader):
     runner = CliRunner()
     runner.invoke(app, ["start", "D1", "--no-live"])
     shutil.copy(fixture_bank / "solutions/D1/reference.py", practice_env / "ws" / "D1" / "double.py")

@@ -153,6 +153,9 @@ def test_live_view_stays_responsive_during_a_hanging_run_at_80x24(practice_env, 
         child.send("s")
         child.expect(r"Last score: 100/100")
         child.expect(re.escape(LEGEND))
+        mark = len(log.getvalue())
+        child.expect(pexpect.TIMEOUT, timeout=3)  # idle: only the countdown changes, once a second
+        assert 2 <= len(frames(log.getvalue()[mark:])) <= 4
         child.send("q")
         child.expect(pexpect.EOF)
     finally:
