@@ -394,7 +394,10 @@ def grade(exercise_id: str = typer.Argument(..., help="Exercise id, or `merge` t
             for record in results:
                 typer.echo(json.dumps(record))
     else:
+        from runner.sandbox import layers
+
         exercise = practice(settle=False).bank.get(exercise_id)
+        layers.warn_if_weakest()  # hostile submissions could change grades here: say so once
         entries = batch.collect(exercise, paths)
         chosen = batch.resolve_shard(shard_spec, shard_count, os.environ)
         if chosen:

@@ -226,7 +226,9 @@ def run(root: Path) -> int:
 
     from runner.grading.client import grade_file
     from runner.results import GradeResult, Status
+    from runner.sandbox import layers
 
+    layers.warn_if_weakest()  # this image cannot isolate learner code: say so once, in the instructor's log
     start = time.monotonic()
     source = root / "source"
     config = json.loads((source / CONFIG).read_text(encoding="utf-8"))
