@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 TEST_CLOCK_ENV = "PRACTICE_TEST_CLOCK"  # for tests only: a file holding seconds to add to the wall clock
+UNDER_TEST_ENV = "PYTEST_CURRENT_TEST"  # set by pytest while a test runs (and inherited by what it starts)
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,10 @@ def clock_from_env(environ=os.environ) -> Callable[[], float]:
     """The wall clock, or for tests the wall clock plus the offset in the file named by PRACTICE_TEST_CLOCK.
 
     The offset file lets a test move time on, even inside a running live view or watcher, without sleeping.
+    It is honoured only under pytest, so a mock session's clock cannot be moved by accident.
     """
     path = environ.get(TEST_CLOCK_ENV)
-    if not path:
+    if not path or not environ.get(UNDER_TEST_ENV):
         return time.time
 
     def shifted() -> float:

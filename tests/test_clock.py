@@ -46,13 +46,14 @@ def test_zero_is_a_time_not_no_time(tmp_path):
 def test_clock_from_env_reads_the_offset_each_time(tmp_path):
     offset = tmp_path / "offset"
     offset.write_text("1000")
-    clock = clock_from_env({"PRACTICE_TEST_CLOCK": str(offset)})
+    clock = clock_from_env({"PRACTICE_TEST_CLOCK": str(offset), "PYTEST_CURRENT_TEST": "t"})
     first = clock()
     offset.write_text("5000")
     assert 3999 < clock() - first < 4001
     import time
 
     assert abs(clock_from_env({})() - time.time()) < 1
+    assert abs(clock_from_env({"PRACTICE_TEST_CLOCK": str(offset)})() - time.time()) < 1  # only under pytest
 
 
 @pytest.fixture
