@@ -205,11 +205,12 @@ def _live_header(view, width: int) -> Text:
     box, now = view.box, view.now
     if box.mock and box.over(now):
         right = Text("TIME IS UP · mock session over", style="bold red")
+    elif box.over(now):
+        right = Text.assemble((clock(-box.remaining(now)), "bold red"), f" over the {clock(box.limit_s)} limit")
     else:
         left = box.remaining(now)
-        style = "bold red" if box.over(now) else ("bold yellow" if left < 120 else "bold green")
-        right = Text.assemble((clock(left), style), f" left of {clock(box.limit_s)}",
-                              " (mock)" if box.mock else "", (" over time" if box.over(now) else "", "red"))
+        right = Text.assemble((clock(left), "bold yellow" if left < 120 else "bold green"),
+                              f" left of {clock(box.limit_s)}", " (mock)" if box.mock else "")
     title = Text(f"{view.exercise.id} · {view.exercise.title}", style="bold")
     title.truncate(max(1, width - len(right) - 2), overflow="ellipsis")
     return Text.assemble(title, " " * max(2, width - len(title) - len(right)), right)
