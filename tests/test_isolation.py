@@ -233,6 +233,26 @@ def test_weakest_layer_is_tested_and_warned(fixture_bank, tmp_path):
     assert proc.stderr.count("warning:") == 1 and "isolation: process" in proc.stderr
 
 
+def test_readme_table_states_what_each_layer_protects():
+    """The README's table and layers.PROTECTS say the same, cell by cell, for this machine's user."""
+    readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| learner code cannot")]
+    assert len(rows) == 1
+    table = readme[readme.index(rows[0]):].split("\n\n")[0].splitlines()[2:]
+    columns = {1: ("namespaces+uid", "namespaces"), 2: ("uid",), 3: ("process",)}
+    keys = set()
+    for line in table:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        key = cells[0].rsplit("(`", 1)[1].rstrip("`)")
+        keys.add(key)
+        for column, names in columns.items():
+            cell = cells[column]
+            says = cell.startswith("yes") or (cell.startswith("only when not root") and os.geteuid() != 0)
+            for name in names:
+                assert says == (key in layers.protections(name)), (key, name, cell)
+    assert keys == set().union(*layers.PROTECTS.values())
+
+
 def test_leftover_check_sees_other_users(process_watch):
     """A process of a learner uid, orphaned, is found (root only: a uid of its own needs root)."""
     if os.geteuid() != 0:
