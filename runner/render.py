@@ -611,6 +611,7 @@ def run_with_progress(work, total: int, echo_json: bool, also=None):
     """Run `work(on_result)`, with a progress bar on stderr in a terminal and JSON lines on stdout if asked;
     `also(result)` is called for each result too (e.g. to write a CSV row). Ctrl-C says how many were done."""
     import json
+    import signal
     import sys
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -624,12 +625,17 @@ def run_with_progress(work, total: int, echo_json: bool, also=None):
 
         def on_result(graded) -> None:
             nonlocal done
-            if echo_json:
-                sys.stdout.write(json.dumps(graded.to_dict()) + "\n")
-                sys.stdout.flush()
-            if also is not None:
-                also(graded)
-            done += 1
+            # Ctrl-C waits until this result is in every output, so the JSON lines and the CSV agree.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                if echo_json:
+                    sys.stdout.write(json.dumps(graded.to_dict()) + "\n")
+                    sys.stdout.flush()
+                if also is not None:
+                    also(graded)
+                done += 1
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             progress.advance(task)
 
         try:
