@@ -347,3 +347,19 @@ def test_gradescope_zip_carries_only_the_fixtures_the_exercise_uses():
     assert {n for n in names["4C"] if n.endswith(".npz")} == {"handmade-2l.npz", "induction-2l.npz"}
     assert "model.py" in names["E13"] and not any(n.endswith(".npz") for n in names["E13"])
     assert not any("reference" in n or n.startswith("build_") for ns in names.values() for n in ns)
+
+
+def test_csv_cells_that_a_spreadsheet_would_evaluate_stay_text(tmp_path):
+    """OWASP's list: = + - @ tab and carriage return at the start; numbers are left as numbers."""
+    from runner.batch import csv_cell, write_csv
+
+    for risky in ("=1+2", "+1", "-2+3+cmd|' /C calc'!A0", "@SUM(A1:A9)", "\tx", "\rx"):
+        assert csv_cell(risky) == "'" + risky
+    assert [csv_cell(v) for v in ("s001", "a=b", "", 0.0, -1.5, 16)] == ["s001", "a=b", "", 0.0, -1.5, 16]
+    record = {"student": "-1", "file": "@x.py", "status": "error", "score": 0.0, "points": 0.0, "max_points": 5.0,
+              "passed": 0, "total": 1, "error": "=HYPERLINK(\"http://x\")",
+              "tests": [{"name": "test_a", "points": 0.0}]}
+    write_csv([record], tmp_path / "x.csv")
+    row = next(csv.DictReader((tmp_path / "x.csv").open(newline="")))
+    assert (row["student"], row["file"], row["error"], row["test_a"]) == ("'-1", "'@x.py", "'=HYPERLINK(\"http://x\")",
+                                                                          "0.0")
