@@ -83,6 +83,7 @@ class SessionReport:
                         "minutes": round((s.deadline - s.started_at) / 60, 3)},
             "score": self.score,
             "scale": SCORE_SCALE,
+            "watcher": self.watcher,  # the file watcher: running | ended | missing
             "tasks": [{"exercise": t.exercise, "score": t.score, "submissions": t.submissions,
                        "late_submissions": t.late, "counted_at": t.counted_at, "time_spent_s": t.time_spent_s,
                        "hints": t.hints} for t in self.tasks],

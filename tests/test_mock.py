@@ -268,6 +268,7 @@ def test_watcher_process_lives_and_ends_with_the_session(practice_env, fixture_b
     d1.write_text(right)
     wait_for(lambda: any(s.source == right for s in store.snapshots(1)))
     assert "The file watcher is not running" not in runner.invoke(app, ["mock", "status"]).stdout
+    assert json.loads(runner.invoke(app, ["mock", "status", "--json"]).stdout)["watcher"] == "running"
     shifted_clock.advance(61)  # the deadline passes: the watcher ends by itself
     wait_for(lambda: json.loads(store.get_meta("watcher:1"))["state"] == "deadline")
     wait_for(lambda: not alive(pid))
