@@ -169,6 +169,24 @@ def test_cpu_time_is_what_counts_against_the_call_limit(graded):
     assert measured["slowest_call_s"] >= 1.5 and measured["slowest_call_cpu_s"] < 0.5
 
 
+def test_examples_evaluated_through_the_host_stop_after_a_timeout_too(t_bank):
+    import time
+
+    from runner.grading.plugin import LearnerHost, NotRun
+    from runner.sandbox.child import ChildSpec
+    from runner.sandbox.proxy import SandboxTimeout
+
+    spec = ChildSpec(submission=str(t_bank / "subs/busy_loop.py"), workdir="", call_cpu_seconds=1)
+    host = LearnerHost(spec, Limits(call_cpu_seconds=1, call_seconds=60, run_seconds=60), time.monotonic() + 60)
+    try:
+        with pytest.raises(SandboxTimeout, match="CPU time"):
+            host.evaluate("twice(1)")
+        with pytest.raises(NotRun, match=NOT_RUN):
+            host.evaluate("twice(2)")
+    finally:
+        host.close()
+
+
 def test_an_infinite_loop_in_1a_gets_its_scorecard_after_one_call(tmp_path):
     loop = tmp_path / "softmax.py"
     loop.write_text("def softmax(x, axis=-1):\n    while True:\n        pass\n")

@@ -97,10 +97,17 @@ class LearnerHost:
 
     def call(self, name: str, *args, **kwargs):
         """Call learner function `name` and time it; after any call timed out, raise NotRun instead."""
+        return self._request(lambda process: process.call(name, *args, **kwargs))
+
+    def evaluate(self, expr: str):
+        """Evaluate an example or plot expression, as `call` does (visible examples stop after a timeout too)."""
+        return self._request(lambda process: process.evaluate(expr))
+
+    def _request(self, send):
         process = self.process()
         start = time.monotonic()
         try:
-            return process.call(name, *args, **kwargs)
+            return send(process)
         except SandboxTimeout:
             self.timed_out = True
             raise
