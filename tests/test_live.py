@@ -36,6 +36,14 @@ def patient_bank(fixture_bank, tmp_path):
     return bank
 
 
+def running_for(child, label: str, seconds: int) -> None:
+    """Wait until the screen says `label` has been running for at least `seconds` (a busy machine may skip one)."""
+    while True:
+        child.expect(rf"{label}… (\d+) s")
+        if int(child.match.group(1)) >= seconds:
+            return
+
+
 def frames(log: str) -> list[list[str]]:
     """Each screen the live view drew, as rows without styles."""
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", FRAME.sub("\f", log).replace("\x1b[2K", ""))
@@ -132,18 +140,18 @@ def test_live_view_stays_responsive_during_a_hanging_run_at_80x24(practice_env, 
     try:
         child.expect("0 of 2 examples pass")
         path.write_text("def double(x):\n    while True:\n        pass\n")
-        child.expect("Running the visible examples… 1 s")
+        running_for(child, "Running the visible examples", 1)
         child.send("c")
         child.expect("Cancelled the examples")
         child.send("s")
         child.expect(COUNTDOWN)
         first = child.match.group(1)
-        child.expect("Grading with the hidden checks… 2 s")
+        running_for(child, "Grading with the hidden checks", 2)
         child.send("s")  # a second press while grading: refused on screen, never replayed later
         child.expect("Not submitted again: grading is going")
         child.expect(COUNTDOWN)
         assert child.match.group(1) != first  # the countdown kept changing while the run was going
-        child.expect("Grading with the hidden checks… 3 s")
+        running_for(child, "Grading with the hidden checks", 3)
         child.send("c")
         child.expect("Cancelled: the submission is kept but does not count")
         shutil.copy(bank / "solutions/D1/reference.py", path)
