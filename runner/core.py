@@ -340,7 +340,7 @@ class Practice:
         if attempt.hints_used >= len(exercise.hints):
             n = len(exercise.hints)
             return HintInfo(exercise, n, n, exercise.hints[-1])
-        used = self.store.add_hint(attempt.id)
+        used = self.store.add_hint(attempt.id, self.clock())
         return HintInfo(exercise, used, len(exercise.hints), exercise.hints[used - 1])
 
     def solution(self, exercise_id: str) -> SolutionInfo:

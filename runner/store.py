@@ -11,62 +11,7 @@ from pathlib import Path
 
 from runner.errors import StoreError
 from runner.inflight import InFlight
-
-SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS attempts (
-    id INTEGER PRIMARY KEY,
-    exercise TEXT NOT NULL,
-    file TEXT NOT NULL,
-    started_at REAL NOT NULL,
-    time_limit_s REAL NOT NULL,
-    state TEXT NOT NULL DEFAULT 'open',          -- open | restarted
-    moved_to TEXT,                                -- where --restart moved the file
-    hints_used INTEGER NOT NULL DEFAULT 0,
-    solution_viewed_at REAL,
-    session_id INTEGER
-);
-CREATE INDEX IF NOT EXISTS attempts_exercise ON attempts (exercise);
-CREATE TABLE IF NOT EXISTS submissions (
-    id INTEGER PRIMARY KEY,
-    exercise TEXT NOT NULL,
-    attempt_id INTEGER REFERENCES attempts (id),
-    file TEXT NOT NULL,
-    source TEXT NOT NULL,
-    submitted_at REAL NOT NULL,
-    elapsed_s REAL,
-    state TEXT NOT NULL DEFAULT 'pending',        -- pending | graded | error | cancelled
-    score REAL,
-    points REAL,
-    max_points REAL,
-    error TEXT,
-    result_json TEXT,
-    session_id INTEGER,
-    counted INTEGER NOT NULL DEFAULT 1,           -- 0: late for a mock session
-    automatic INTEGER NOT NULL DEFAULT 0          -- 1: graded at a mock deadline, not submitted by hand
-);
-CREATE INDEX IF NOT EXISTS submissions_exercise ON submissions (exercise);
-CREATE TABLE IF NOT EXISTS sessions (
-    id INTEGER PRIMARY KEY,
-    preset TEXT NOT NULL,
-    exercises TEXT NOT NULL,                      -- JSON list of ids, in task order
-    seed INTEGER,
-    started_at REAL NOT NULL,
-    deadline REAL NOT NULL,
-    finished_at REAL,
-    settled INTEGER NOT NULL DEFAULT 0            -- 1: work saved by the deadline has been graded
-);
-CREATE TABLE IF NOT EXISTS snapshots (
-    id INTEGER PRIMARY KEY,
-    attempt_id INTEGER NOT NULL REFERENCES attempts (id),
-    taken_at REAL NOT NULL,
-    mtime REAL NOT NULL,
-    sha TEXT NOT NULL,
-    source TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS snapshots_attempt ON snapshots (attempt_id);
-"""
+from runner.migrations import SCHEMA_VERSION, migrate, version_of
 
 
 def _now(now: float | None) -> float:
@@ -86,6 +31,7 @@ class Attempt:
     hints_used: int
     solution_viewed_at: float | None
     session_id: int | None
+    first_hint_at: float | None = None  # None also for hints taken before schema version 2 (time unknown)
 
     def elapsed(self, now: float) -> float:
         """Time used of the exercise's own limit (a mock task is judged by its session: `clock.attempt_timebox`)."""
@@ -164,10 +110,11 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA busy_timeout=30000")
             self.db.execute("PRAGMA foreign_keys=ON")
-            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                self.db.executescript(SCHEMA)
-                self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version_of(self.db) != SCHEMA_VERSION:  # new, older (migrate it) or newer (refused, untouched)
+                migrate(self.db, self.path)
+        except StoreError:
+            self.db.close()
+            raise
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the history database {self.path}: {exc}",
                              fix="Check PRACTICE_HOME points to a writable folder.") from None
@@ -237,9 +184,11 @@ class Store:
         attempt = self.attempt(int(value)) if value else None
         return attempt if attempt and attempt.state == "open" else None
 
-    def add_hint(self, attempt_id: int) -> int:
+    def add_hint(self, attempt_id: int, now: float | None = None) -> int:
         with self.transaction() as db:
-            db.execute("UPDATE attempts SET hints_used = hints_used + 1 WHERE id = ?", (attempt_id,))
+            db.execute("UPDATE attempts SET hints_used = hints_used + 1, "  # a pre-v2 first hint keeps NULL: unknown
+                       "first_hint_at = CASE WHEN hints_used = 0 THEN ? ELSE first_hint_at END WHERE id = ?",
+                       (_now(now), attempt_id))
             return db.execute("SELECT hints_used FROM attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
 
     def mark_solution_viewed(self, attempt_id: int, now: float | None = None) -> None:
