@@ -401,9 +401,16 @@ class Practice:
                 title, topic = exercise.title, exercise.topic
             except PracticeError:
                 title, topic = "(no longer in the bank)", ""
-            summary.append(ExerciseHistory(ex_id, title, topic, sum(a.exercise == ex_id for a in attempts), len(subs),
+            counted = sum(s.state not in ("interrupted", "cancelled") for s in subs)  # the rows below keep them all
+            summary.append(ExerciseHistory(ex_id, title, topic, sum(a.exercise == ex_id for a in attempts), counted,
                                            max(graded) if graded else None, solved.elapsed_s if solved else None))
         return summary, submissions
+
+    def plan(self):
+        """What to practise next, from the learner's own history (runner/schedule.py: FSRS cards, the queue)."""
+        from runner.schedule import plan
+
+        return plan(self.bank.all(), self.store.attempts(), self.store.submissions(), self.clock())
 
     def stats(self) -> tuple[list[TopicStats], list[Submission]]:
         """Progress by topic, and the graded submissions in time order (for the chart)."""

@@ -122,6 +122,8 @@ def test_a_killed_submit_is_marked_by_the_next_command_and_never_counts(tmp_path
     history = cli(["history", "--json"], cli_env, tmp_path)
     assert history.returncode == 0, history.stderr
     assert "note: submission #2 (D1) stopped before grading finished" in history.stderr
+    (d1,) = json.loads(history.stdout)["exercises"]
+    assert (d1["submissions"], d1["best"]) == (1, 100)  # the interrupted row is listed, never counted
     assert [(r["state"], r["counted"]) for r in rows(home)] == [("graded", 1), ("interrupted", 0)]
     listed = json.loads(cli(["list", "--json"], cli_env, tmp_path).stdout)
     d1 = next(r for r in listed if r["id"] == "D1")
