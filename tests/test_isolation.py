@@ -32,6 +32,11 @@ SLACK = 12  # interpreter and worker start, three submissions, a busy machine
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")]
 
 
+# As root, the unprivileged `namespaces` layer runs too: `practice` started in a user namespace where it is uid
+# 1000 (util-linux unshare), so it must make a user namespace of its own for the learner.
+AS_USER = ["unshare", "-U", "--map-user=1000", "--map-group=1000"]
+
+
 def supported() -> list[str]:
     """Every layer this machine can run, by the name it reports."""
     names = []
@@ -39,6 +44,9 @@ def supported() -> list[str]:
         layer = cls()
         if layer.available():
             names.append(layer.name)
+    if os.geteuid() == 0 and "namespaces+uid" in names and shutil.which("unshare"):
+        if subprocess.run([*AS_USER, "true"], capture_output=True).returncode == 0:
+            names.insert(1, "namespaces")
     return names
 
 
@@ -61,8 +69,9 @@ def grade_class(attack: str, layer: str, root: Path, fixture_bank: Path, watch, 
            "PRACTICE_ISOLATION": layer.partition("+")[0], "HOSTILE_BANK": str(bank), "HOSTILE_PORT": str(port),
            "PRACTICE_ISOLATION_MARKER": marker}
     start = time.monotonic()
-    proc = watch.run([sys.executable, "-m", "runner", "--bank", str(bank), "grade", "H1", str(klass), "--jobs", "1",
-                      "--json", "--csv", str(work / "scores.csv")], env=env, timeout=90)
+    prefix = AS_USER if layer == "namespaces" and os.geteuid() == 0 else []
+    proc = watch.run([*prefix, sys.executable, "-m", "runner", "--bank", str(bank), "grade", "H1", str(klass),
+                      "--jobs", "1", "--json", "--csv", str(work / "scores.csv")], env=env, timeout=90)
     wall = time.monotonic() - start
     left = watch.left_behind(marker)
     for _ in range(40):
@@ -124,7 +133,7 @@ def classmates_unharmed(run: dict) -> None:
 
 @pytest.mark.parametrize("layer", LAYERS)
 def test_layer_is_named_and_used(runs, layer):
-    for row in runs[("file_bomb", layer)]["rows"].values():
+    for row in runs[("probe_limits", layer)]["rows"].values():
         assert row["isolation"] == layer
 
 
@@ -176,9 +185,9 @@ def test_bank_answers_not_writable(runs, layer):
 @pytest.mark.parametrize("layer", LAYERS)
 def test_no_network(runs, layer, listeners):
     promised(layer, "network")
-    run = runs[("use_network", layer)]
+    run = runs[("probe_limits", layer)]
     classmates_unharmed(run)
-    assert "no network" in message(run["rows"]["a_attack"])
+    assert "network: no network" in message(run["rows"]["a_attack"])
     with pytest.raises(BlockingIOError):
         listeners[layer].accept()[0].close()
 
@@ -186,7 +195,7 @@ def test_no_network(runs, layer, listeners):
 @pytest.mark.parametrize("layer", LAYERS)
 def test_fork_bomb_bounded(runs, layer):
     promised(layer, "processes")
-    run = runs[("fork_bomb", layer)]
+    run = runs[("probe_limits", layer)]
     classmates_unharmed(run)
     text = message(run["rows"]["a_attack"])
     assert "forked " in text, text
@@ -197,7 +206,7 @@ def test_fork_bomb_bounded(runs, layer):
 @pytest.mark.parametrize("layer", LAYERS)
 def test_file_size_capped(runs, layer):
     promised(layer, "file_size")
-    run = runs[("file_bomb", layer)]
+    run = runs[("probe_limits", layer)]
     classmates_unharmed(run)
     text = message(run["rows"]["a_attack"])
     written = int(text.split("wrote ")[1].split()[0])
@@ -207,11 +216,21 @@ def test_file_size_capped(runs, layer):
 @pytest.mark.parametrize("layer", LAYERS)
 def test_grader_processes_out_of_sight(runs, layer):
     promised(layer, "processes_hidden")
-    run = runs[("see_graders", layer)]
+    run = runs[("probe_limits", layer)]
     classmates_unharmed(run)
     text = message(run["rows"]["a_attack"])
     seen = int(text.split("seen ")[1].split()[0])
     assert seen <= 3 and "signalable 0" in text and "parent 1" in text, text
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_view_cannot_be_undone(runs, layer):
+    """Unmounting what hides the answers, remounting / writable, or both from a user namespace of its own."""
+    promised(layer, "reading")
+    run = runs[("undo_view", layer)]
+    classmates_unharmed(run)
+    assert "hidden tests seen 0 inner 0 planted no" in message(run["rows"]["a_attack"])
+    assert not (run["bank"] / "hidden_tests" / "planted.py").exists()
 
 
 def test_weakest_layer_is_tested_and_warned(fixture_bank, tmp_path):
