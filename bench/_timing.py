@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 
 def median_seconds(cmd: list[str], runs: int, env: dict | None = None, warmup: int = 1) -> float:
@@ -29,3 +30,16 @@ def report(rows: list[tuple[str, float, float, float]]) -> None:
         ratio = value / base
         flag = "ok" if ratio <= target else "OVER"
         print(f"{name:<44}{value * 1000:>7.0f}ms{base * 1000:>8.0f}ms{ratio:>7.2f}x{target:>6.1f}x  {flag}")
+
+
+def isolation_layers(choice: str) -> list[str]:
+    """Isolation layers to measure (runner/sandbox/layers.py): every available one, strongest first, or one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from runner.sandbox import layers
+
+    available = [cls.key for cls in layers.LAYERS if cls().available()]
+    if choice == "all":
+        return available
+    if choice not in available:
+        sys.exit(f"isolation layer {choice!r} is not available here (available: {', '.join(available)})")
+    return [choice]

@@ -1,6 +1,9 @@
 """Sandbox overhead: per call, and per grading run against the in-process grading it replaces.
 
-    python bench/bench_sandbox.py [--calls N] [--runs N]
+    python bench/bench_sandbox.py [--calls N] [--runs N] [--isolation all|namespaces|uid|process]
+
+Each measure runs once per isolation layer (all available ones by default, strongest first), including what
+starting and ending one learner process costs (once per submission, more after a timeout or crash).
 """
 
 from __future__ import annotations
@@ -15,10 +18,40 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import median_seconds, report  # noqa: E402
+from _timing import isolation_layers, median_seconds, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+def use_layer(layer: str) -> None:
+    """Make this process (and the processes it starts) use isolation `layer`."""
+    import os
+
+    from runner.sandbox import layers
+
+    os.environ["PRACTICE_ISOLATION"] = layer
+    layers._active = None
+    layers.prepare_worker()
+    print(f"-- isolation {layers.active().name}")
+
+
+def per_start(starts: int) -> None:
+    """Start a learner process, make one call, close it: the per-submission cost of isolation."""
+    from runner.sandbox.child import ChildSpec
+    from runner.sandbox.proxy import LearnerProcess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "identity.py"
+        path.write_text("def identity(x):\n    return x\n")
+        times = []
+        for _ in range(starts):
+            start = time.perf_counter()
+            process = LearnerProcess(ChildSpec(submission=str(path), workdir=""), call_seconds=10, output_limit=1024)
+            process.call("identity", np.ones(4))
+            process.close()
+            times.append(time.perf_counter() - start)
+    print(f"learner process start + one call + close: {statistics.median(times) * 1000:.1f} ms (median of {starts})")
 
 
 def per_call(calls: int) -> None:
@@ -80,9 +113,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--isolation", default="all", help="all, or one of namespaces, uid, process")
     args = parser.parse_args()
-    per_call(args.calls)
-    per_run(args.runs)
+    for layer in isolation_layers(args.isolation):
+        use_layer(layer)
+        per_start(max(5, args.runs * 3))
+        per_call(args.calls)
+        per_run(args.runs)
 
 
 if __name__ == "__main__":
