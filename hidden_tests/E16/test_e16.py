@@ -117,6 +117,20 @@ def test_trained_ov_maps_a_to_c(solution):
 
 
 @pytest.mark.points(1)
+def test_trained_model_holds_the_fixed_parts(solution):
+    """The trained model keeps W_E = W_U = W_K = W_V = I and W_pos = 0 (d_model = d_head = vocab), as prescribed."""
+    weights = trained(solution)
+    assert isinstance(weights, dict), "train_skip_trigram must return a dict of weight arrays"
+    eye = np.eye(VOCAB)
+    fixed = {"W_E": eye, "W_U": eye, "W_K": eye[None, None], "W_V": eye[None, None],
+             "W_pos": np.zeros((VOCAB, N_CTX))}
+    for name, want in fixed.items():
+        got = np.asarray(weights.get(name))
+        assert got.shape == want.shape and np.array_equal(got, want), (
+            f"{name} should be held fixed at {'zero' if name == 'W_pos' else 'the identity'}; train only W_Q and W_O")
+
+
+@pytest.mark.points(1)
 def test_read_ov_mapping_handmade(solution):
     """read_ov_mapping uses the full circuit W_U W_O W_V W_E of head (0, 0) (random embeddings, d_model != vocab)."""
     rng = np.random.default_rng(12)
