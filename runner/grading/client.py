@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -32,10 +33,20 @@ WORKER_ENV = {
 }
 
 
-def worker_command(results_fd: int) -> list[str]:
+def worker_command(results_fd: int, scratch: str | None = None) -> list[str]:
     """The worker's command line: `-P` (Python 3.11+) keeps the working folder off its import path."""
     safe = ["-P"] if sys.version_info >= (3, 11) else []
-    return [sys.executable, *safe, "-m", "runner.grading.worker", str(results_fd)]
+    return [sys.executable, *safe, "-m", "runner.grading.worker", str(results_fd), *([scratch] if scratch else [])]
+
+
+def remove_tree(path: str) -> None:
+    """Remove a folder the grader made, read-only copies inside it included."""
+    for folder, _, _ in os.walk(path):
+        try:
+            os.chmod(folder, 0o700)
+        except OSError:
+            pass
+    shutil.rmtree(path, ignore_errors=True)
 
 
 class _Worker:
@@ -46,7 +57,7 @@ class _Worker:
         # The worker starts in a private empty folder, never the user's: a `random.py` or `json.py` where
         # `practice` was run must not shadow the grader's own imports (Python 3.10 has no -P).
         self.proc = subprocess.Popen(
-            worker_command(write_fd), cwd=cwd,
+            worker_command(write_fd, scratch=cwd), cwd=cwd,
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
             pass_fds=(write_fd,), env=env, start_new_session=True, close_fds=True,
         )
@@ -138,7 +149,8 @@ class GraderPool:
         self.env = env
         self.workers: list[_Worker] = []
         self._ids = itertools.count(1)
-        self._cwd = tempfile.mkdtemp(prefix="practice-grader-")
+        self._cwd = tempfile.mkdtemp(prefix="practice-grader-")  # the workers' folder and their scratch space
+        self._cleanup = weakref.finalize(self, remove_tree, self._cwd)  # also for a pool never closed
         layers.harden()  # learner code must not reach the workers' pipes through /proc/<this pid>/fd
         self._tickets: dict[int, tuple[_Worker, Exercise, str]] = {}  # submit()/poll()/cancel() jobs
 
@@ -152,7 +164,7 @@ class GraderPool:
         for worker in self.workers:
             worker.close(at_once)
         self.workers = []
-        shutil.rmtree(self._cwd, ignore_errors=True)
+        self._cleanup()
 
     def _spare(self) -> _Worker:
         os.makedirs(self._cwd, exist_ok=True)

@@ -61,14 +61,15 @@ def pytest_args(exercise: Exercise, tests_dir: Path | None = None) -> list[str]:
     return [tests, "--rootdir", tests, "-c", os.devnull, "--noconftest", *PYTEST_ARGS]
 
 
-def private_tests(exercise: Exercise) -> Path:
+def private_tests(exercise: Exercise, under: str | None = None) -> Path:
     """Copy the exercise's hidden tests into a fresh private folder, read-only, and return the copy's folder.
 
     The worker collects from the copy before any learner code runs: source files only (no __pycache__, no
     conftest.py), with fresh modification times, so bytecode planted in the bank is never loaded. The copy keeps
     the bank's layout (ROOT/hidden_tests/ID), so paths a check computes from its __file__ stay inside ROOT.
+    ROOT is made in `under` (the pool's own folder, which the client removes even if the worker is killed).
     """
-    root = Path(tempfile.mkdtemp(prefix="practice-tests-"))
+    root = Path(tempfile.mkdtemp(prefix="practice-tests-", dir=under))
     target = root / "hidden_tests" / exercise.id
     shutil.copytree(exercise.tests_dir, target, copy_function=shutil.copyfile,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "conftest.py"))

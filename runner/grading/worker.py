@@ -1,6 +1,6 @@
 """A warm grading worker: numpy and pytest imported once, hidden tests collected once per exercise.
 
-    python -m runner.grading.worker RESULTS_FD
+    python -m runner.grading.worker RESULTS_FD [SCRATCH_DIR]
 
 Reads one JSON job per line on stdin and writes JSON events, one per line, to RESULTS_FD. For consecutive
 grading jobs of the same exercise it runs one pytest session: collection happens once, then each job runs in a
@@ -33,6 +33,7 @@ from runner.sandbox.reaper import become_subreaper, kill_descendants, kill_tree,
 from runner.sandbox.wire import write_all
 
 DEADLINE_GRACE_S = 2.0
+scratch: str | None = None  # the folder the client gave this worker for its private copies (SCRATCH_DIR)
 
 
 class Emitter:
@@ -139,7 +140,7 @@ class ExerciseRun:
         support = self.exercise.support_dir  # the learner-facing library, for the checks too
         if support.is_dir() and str(support) not in sys.path:
             sys.path.insert(0, str(support))
-        tests, owner = private_tests(self.exercise), os.getpid()  # a fresh copy, before any learner code runs
+        tests, owner = private_tests(self.exercise, scratch), os.getpid()  # fresh, before any learner code runs
         try:
             code = pytest.main(pytest_args(self.exercise, tests), plugins=[GradingPlugin(self.serve)])
         finally:
@@ -171,7 +172,9 @@ def run_examples(job: dict, results_fd: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    global scratch
     results_fd = int(argv[0])
+    scratch = argv[1] if len(argv) > 1 else None
     layers.prepare_worker()  # undumpable; the isolation layer chosen once, before any job
     become_subreaper()
     jobs = JobReader(0)
