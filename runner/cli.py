@@ -191,14 +191,31 @@ def history(exercise_id: str | None = typer.Argument(None, help="Only this exerc
 
 @command("stats")
 def stats(as_json: bool = JsonOpt):
-    """Your progress by topic, with a chart of your scores over time."""
-    topics, graded = practice().stats()
+    """Your progress by topic, what is due for review (and when), and a chart of your scores over time."""
+    p = practice()
+    topics, graded = p.stats()
+    plan = p.plan()
     if as_json:
         typer.echo(json.dumps({"topics": [dataclasses.asdict(t) for t in topics],
                                "scores": [{"submitted_at": s.submitted_at, "exercise": s.exercise, "score": s.score}
-                                          for s in graded]}))
+                                          for s in graded],
+                               "reviews": [plan.card_dict(c) for c in plan.by_due]}))
         return
-    render.render_stats(render.make_console(), topics, graded)
+    render.render_stats(render.make_console(), topics, graded, plan)
+
+
+@command("next")
+def next_exercise(as_json: bool = JsonOpt):
+    """Suggest what to practise next from your history (spaced repetition, FSRS): why, and how to start it."""
+    p = practice()
+    plan = p.plan()
+    pick = plan.next
+    exercise = p.bank.get(pick.exercise) if pick else None
+    if as_json:
+        typer.echo(json.dumps(dict(pick.to_dict(exercise.title, exercise.topic) if pick else {"exercise": None},
+                                   due=len(plan.due), now=plan.now)))
+        return
+    render.render_next(render.make_console(), pick, exercise, plan)
 
 
 @command("versions")

@@ -30,6 +30,7 @@ class Slot:
     tags: tuple[str, ...] = ()
     prefix: str | None = None
     count: int = 1
+    draw: str = "random"  # or "due": the learner's review queue (runner/schedule.py), due first, then new
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,12 @@ def load_presets(bank_root: Path) -> tuple[str, dict[str, Preset]]:
             raise p.fail("order", f"is {order!r}", "Use easiest-first or as-listed.")
         slots = []
         for s in p.items("slots"):
-            s.mapping(("from", "topic", "tags", "prefix", "count"))
+            s.mapping(("from", "topic", "tags", "prefix", "count", "draw"))
+            if s.text("draw", "random") not in ("random", "due"):
+                raise s.fail("draw", f"is {s.text('draw')!r}", "Use random or due.")
             slots.append(Slot(ids=s.text_list("from"), topic=s.text("topic"), tags=s.text_list("tags"),
-                              prefix=s.text("prefix"), count=int(s.number("count", 1))))
+                              prefix=s.text("prefix"), count=int(s.number("count", 1)),
+                              draw=s.text("draw", "random")))
         presets[str(name)] = Preset(str(name), p.text("title"), p.number("minutes"), tuple(slots), order)
     default = str(r.data["default"])
     if default not in presets:
@@ -133,18 +137,23 @@ def _matches(exercise: Exercise, slot: Slot) -> bool:
     return not (slot.prefix and not exercise.id.startswith(slot.prefix))
 
 
-def draw(preset: Preset, exercises: list[Exercise], seed: int) -> list[Exercise]:
-    """Draw each slot's exercises with a seeded generator, then order them (easiest first by default)."""
+def draw(preset: Preset, exercises: list[Exercise], seed: int, queue: list[str] | None = None) -> list[Exercise]:
+    """Draw each slot's exercises with a seeded generator (a "due" slot: the first in `queue`, the learner's
+    review queue), then order them (easiest first by default)."""
     import random
 
     rng = random.Random(seed)
+    rank = {exercise_id: n for n, exercise_id in enumerate(queue or [])}
     chosen: list[Exercise] = []
     for n, slot in enumerate(preset.slots, 1):
         pool = [e for e in exercises if _matches(e, slot) and e not in chosen]
         if len(pool) < slot.count:
             raise BankError(f"mock preset `{preset.name}` slot {n} has {len(pool)} exercises to draw from, "
                             f"needs {slot.count}", fix="Widen the slot in exercises/presets.yaml.")
-        chosen.extend(rng.sample(pool, slot.count))
+        if slot.draw == "due":
+            chosen.extend(sorted(pool, key=lambda e: rank.get(e.id, len(rank)))[:slot.count])
+        else:
+            chosen.extend(rng.sample(pool, slot.count))
     if preset.order == "easiest-first":  # by difficulty; equal difficulties keep the slots' order
         chosen.sort(key=lambda e: DIFFICULTIES.index(e.difficulty))
     return chosen
@@ -188,7 +197,9 @@ class MockSessions:
             name = preset_name or default
             if name not in presets:
                 raise UsageError(f"no mock preset `{name}`", fix=f"Choose one of: {', '.join(presets)}.")
-            exercises = draw(presets[name], self.p.bank.all(), seed)
+            due = any(slot.draw == "due" for slot in presets[name].slots)
+            queue = [pick.exercise for pick in self.p.plan().picks] if due else None  # imports FSRS only then
+            exercises = draw(presets[name], self.p.bank.all(), seed, queue)
             total = minutes or presets[name].minutes
         if total <= 0:
             raise UsageError("--minutes must be positive", fix="Give e.g. --minutes 70 or --minutes 0.5.")

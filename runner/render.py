@@ -410,7 +410,7 @@ def render_history(console: Console, summary, submissions) -> None:
     console.print(table)
 
 
-def render_stats(console: Console, topics, graded) -> None:
+def render_stats(console: Console, topics, graded, plan=None) -> None:
     from rich.table import Table
 
     from runner.plots import line_chart
@@ -422,6 +422,8 @@ def render_stats(console: Console, topics, graded) -> None:
     for t in topics:
         table.add_row(t.topic, str(t.exercises), str(t.attempted), str(t.solved), f"{t.mean_best:g}")
     console.print(table)
+    if plan is not None:
+        render_reviews(console, plan)
     if len(graded) < 2:
         console.print("Submit a few more times to see your scores over time.")
         return
@@ -432,6 +434,44 @@ def render_stats(console: Console, topics, graded) -> None:
                     series={"score": tuple(scores), "best so far": tuple(running)})
     console.print(Text(plot.title, style="bold"))
     console.print(line_chart(plot, width=min(60, max(20, len(scores) * 3)), height=8))
+
+
+def render_reviews(console: Console, plan) -> None:
+    """What is due for review and when (FSRS cards), soonest first."""
+    from rich.table import Table
+
+    from runner.schedule import RATING_NAMES, due_in
+
+    if not plan.cards:
+        console.print("Nothing to review yet: `practice next` suggests where to start.")
+        return
+    table = Table(title="Reviews", title_justify="left")
+    for name in ("Exercise", "Last result", "Reviews", "Due"):
+        table.add_column(name, justify="right" if name == "Reviews" else "left")
+    for card in plan.by_due:
+        due = Text(due_in(card, plan.now), style="bold yellow" if card.is_due(plan.now) else "")
+        table.add_row(card.exercise, Text(f"{card.last_why} ({RATING_NAMES[card.last_rating]})"), str(card.reviews),
+                      due)
+    console.print(table)
+    n = len(plan.due)
+    console.print(f"{n} due now; `practice next` picks one." if n else "Nothing is due now.")
+
+
+def render_next(console: Console, pick, exercise, plan) -> None:
+    """The exercise to practise next, why, and the command that starts it."""
+    if pick is None:
+        console.print("The bank has no exercises.")
+        return
+    head = Text("Next: ", style="bold")
+    head.append(f"{exercise.id}  {exercise.title}", style="bold cyan")
+    head.append(f"  ({exercise.topic}, {exercise.difficulty}, {exercise.minutes:g} min)")
+    console.print(head)
+    console.print(Text("Why:   ", style="bold") + Text(pick.why))
+    console.print(Text("Start: ", style="bold") + Text(pick.command, style="green"))
+    n = len(plan.due)
+    if n > 1 or (n == 1 and pick.reason != "due"):
+        console.print(Text(f"{n} exercise{'s' if n > 1 else ''} due for review; `practice stats` lists them.",
+                           style="dim"))
 
 
 def render_hint(console: Console, hint) -> None:
