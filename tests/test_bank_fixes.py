@@ -82,3 +82,41 @@ def test_2b_reference_survives_extreme_scales():
         u, v = np.array([0.0, 1.0, 3.0]), np.array([1.0, -1.0, 0.0])
         assert np.isclose(ref.ln_dot(u * 1e-200, v * 1e200), ref.ln_dot(u, v), rtol=1e-12)
         assert bool(ref.cosine_preserved(u * 1e200 + 1e200, 2e200 * (u + 1)))
+
+
+def _module(exercise_id: str, name: str = "reference"):
+    import importlib.util
+    import sys
+
+    support = str(REPO_ROOT / "exercises" / "_support")
+    if support not in sys.path:
+        sys.path.insert(0, support)
+    path = REPO_ROOT / "solutions" / exercise_id / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{exercise_id}_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_3d_prompt_claim_about_segment_length():
+    """3D says induction-2l's induction head reaches 0.4 only for L >= 7: below 0.4 at L = 6, above at L = 8."""
+    import numpy as np
+
+    ref = _module("3D")
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        for L, above in ((6, False), (8, True)):
+            r = rng.integers(1, 24, size=(8, L))
+            tokens = np.concatenate([np.zeros((8, 1), dtype=np.int64), r, r], axis=1)
+            assert (ref.induction_scores("induction-2l", tokens).max() >= 0.4) == above
+
+
+def test_e16_prescribed_training_reads_out_on_several_seeds():
+    """The training E16 prescribes (tables from zero, the rest held fixed) maps every a to its c, seed after seed."""
+    import numpy as np
+
+    ref = _module("E16")
+    trigrams = np.array([[5, 11, 14], [6, 12, 15], [7, 13, 16], [8, 11, 17], [9, 12, 18], [10, 13, 19]])
+    for seed in (0, 10, 12, 16):  # seeds on which a random-start training of every head matrix misreads OV
+        weights = ref.train_skip_trigram(trigrams, np.arange(5), 20, 9, seed)
+        assert ref.read_ov_mapping(weights, trigrams[:, 0]).tolist() == trigrams[:, 2].tolist()
