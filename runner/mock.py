@@ -315,7 +315,7 @@ class MockSessions:
             tasks.append(TaskReport(
                 exercise=attempt.exercise, title=self.p.bank.get(attempt.exercise).title,
                 score=(last.score or 0.0) if last else 0.0, submissions=len(subs),
-                late=sum(1 for s in subs if not s.counted and s.state != "cancelled"),
+                late=sum(1 for s in subs if not s.counted and s.state not in ("cancelled", "interrupted")),
                 counted_at=last.submitted_at if last else None,
                 time_spent_s=(last.submitted_at - session.started_at) if last else None,
                 hints=attempt.hints_used, file=attempt.file))

@@ -158,7 +158,7 @@ def _run_examples(exercise: Exercise, host: LearnerHost, emit) -> None:
     for ex in exercise.examples:
         entry = {"call": ex.call, "passed": False, "expected": "", "got": "", "message": ""}
         try:
-            got = host.process().evaluate(ex.call)
+            got = host.evaluate(ex.call)
         except BaseException as exc:  # noqa: BLE001 - learner failures, sandbox outcomes
             raised = getattr(exc, "learner_type", None)
             wanted = getattr(builtins, ex.raises, None) if ex.raises else None
@@ -191,7 +191,7 @@ def _plot(host: LearnerHost, plot) -> dict:
     data = {"title": plot.title, "kind": plot.kind, "xlabel": plot.xlabel, "ylabel": plot.ylabel,
             "x": [], "series": {}, "grid": [], "error": ""}
     try:
-        value = host.process().evaluate(plot.call)
+        value = host.evaluate(plot.call)
         if plot.kind == "heatmap":
             grid = np.asarray(value, dtype=np.float64)
             if grid.ndim != 2:
