@@ -310,6 +310,8 @@ class _Generator(ast.NodeVisitor):
 
 def _related(a: str, b: str) -> bool:
     """Names a hurried author confuses: the same prefix before `_`, or single letters of the same case."""
+    if not (a[0].isalpha() and b[0].isalpha()):
+        return False  # `_` and private names are no one's typo
     if "_" in a and "_" in b:
         return a.split("_")[0] == b.split("_")[0] and a.split("_")[0] != ""
     return len(a) == len(b) == 1 and a.isupper() == b.isupper()
