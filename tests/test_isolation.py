@@ -219,8 +219,9 @@ def test_grader_processes_out_of_sight(runs, layer):
     run = runs[("probe_limits", layer)]
     classmates_unharmed(run)
     text = message(run["rows"]["a_attack"])
-    seen = int(text.split("seen ")[1].split()[0])
-    assert seen <= 3 and "signalable 0" in text and "parent 1" in text, text
+    first = text.split("seen ")[1].split(";")[0].split()  # the first call's view: N signalable M parent P
+    seen, signalable, parent = int(first[0]), int(first[2]), int(first[4])
+    assert seen <= 3 and signalable == 0 and parent in (0, 1), text  # 0: outside its namespace, 1: its reaper
 
 
 @pytest.mark.parametrize("layer", LAYERS)

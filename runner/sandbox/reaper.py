@@ -12,13 +12,13 @@ import time
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def become_subreaper() -> bool:
-    """Adopt orphaned descendants (Linux), so escaped daemons stay findable and killable."""
+def become_subreaper(on: bool = True) -> bool:
+    """Adopt orphaned descendants (Linux), so escaped daemons stay findable and killable (`on=False`: stop)."""
     if not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
 
@@ -145,11 +145,20 @@ def kill_tree(pid: int, grace: float = 0.05, asked: bool = False) -> None:
     kill_descendants()
 
 
+_spared: set[int] = set()
+
+
+def spare(pid: int) -> None:
+    """Leave `pid` (a helper that lives as long as this process, e.g. a pid namespace's reaper) out of
+    kill_descendants; its own children are still killed."""
+    _spared.add(pid)
+
+
 def kill_descendants(rounds: int = 20) -> None:
     """SIGKILL every descendant of this process (and their groups) until none is left, then reap."""
     me = os.getpid()
     for _ in range(rounds):
-        others = descendants(me)
+        others = [pid for pid in descendants(me) if pid not in _spared]
         if not others:
             break
         for child in others:
