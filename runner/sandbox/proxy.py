@@ -136,7 +136,11 @@ class LearnerProcess:
         if not (layer.drops_uid or layer.namespaces):
             return spec, None
         copy = os.path.join(spec.workdir, os.path.basename(spec.submission))
-        shutil.copyfile(spec.submission, copy)
+        if spec.source is None:
+            shutil.copyfile(spec.submission, copy)
+        else:  # the recorded text, which is what runs
+            with open(copy, "w", encoding="utf-8") as fh:
+                fh.write(spec.source)
         os.chmod(copy, 0o644)
         learner = ChildSpec(**{**spec.__dict__, "submission": copy, "uid": layer.learner_uid()})
         return learner, layers.make_view(learner, spec.submission) if layer.namespaces else None
