@@ -151,7 +151,8 @@ class GraderPool:
         self._ids = itertools.count(1)
         self._cwd = tempfile.mkdtemp(prefix="practice-grader-")  # the workers' folder and their scratch space
         self._cleanup = weakref.finalize(self, remove_tree, self._cwd)  # also for a pool never closed
-        layers.harden()  # learner code must not reach the workers' pipes through /proc/<this pid>/fd
+        layers.prepare_client()  # undumpable (learner code must not reach the workers' pipes through /proc/<pid>/fd)
+        # and the isolation layer chosen once, here, for every worker it starts
         self._tickets: dict[int, tuple[_Worker, Exercise, str]] = {}  # submit()/poll()/cancel() jobs
 
     def __enter__(self) -> GraderPool:

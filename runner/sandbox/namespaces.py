@@ -120,8 +120,9 @@ def can_return() -> bool:
 
 
 class PidNamespace:
-    """A pid namespace whose pid 1 only reaps orphans and, when asked (`clear`), kills everything else in it.
-    It ends with the process that made it (pipe closed, or PR_SET_PDEATHSIG)."""
+    """A pid namespace whose pid 1 only reaps orphans and, when asked (`clear`), kills everything else in it;
+    that pid 1 also holds an empty network namespace for the learners to join (`net`). It ends with the
+    process that made it (pipe closed, or PR_SET_PDEATHSIG)."""
 
     def __init__(self):
         cmd_r, cmd_w = os.pipe()
@@ -130,8 +131,10 @@ class PidNamespace:
         os.close(cmd_r)
         os.close(ack_w)
         self.cmd, self.ack, self.owner = cmd_w, ack_r, os.getpid()
-        self.fd = os.open(f"/proc/{self.pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         reaper.spare(self.pid)  # the grader's clean-up after each job kills its descendants, but not this one
+        ready = os.read(ack_r, 1)
+        self.fd = os.open(f"/proc/{self.pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        self.net = os.open(f"/proc/{self.pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC) if ready == b"n" else None
 
     @staticmethod
     def _enter(child) -> int:
@@ -164,10 +167,12 @@ class PidNamespace:
                 linux.setns(_own_pid_namespace(), CLONE_NEWPID)
         return pid
 
-    def close(self) -> None:
-        for fd in (self.cmd, self.ack, self.fd):
-            os.close(fd)
-        if os.getpid() == self.owner:
+    def close(self, wait: bool = True) -> None:
+        """End the namespace: its pid 1 kills everything in it and exits (reaped here if `wait`)."""
+        for fd in (self.cmd, self.ack, self.fd, self.net):
+            if fd is not None:
+                os.close(fd)
+        if wait and os.getpid() == self.owner:
             os.waitpid(self.pid, 0)
 
 
@@ -176,6 +181,7 @@ def _reaper(cmd_r: int, ack_w: int) -> None:
     try:
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
         linux.close_all_but(cmd_r, ack_w)
+        os.write(ack_w, b"n" if linux.libc().unshare(CLONE_NEWNET) == 0 else b"-")  # ready, with or without
 
         def reap(*_):
             try:
@@ -207,43 +213,14 @@ def _reaper(cmd_r: int, ack_w: int) -> None:
 
 
 _learners: PidNamespace | None = None
-_shared_net: int | None = None
 
 
 def prepare() -> None:
-    """As root, in a grader before its jobs: the learners' pid namespace and one empty network namespace they
-    share (making and tearing down one per learner costs the kernel far more than joining one)."""
-    global _learners, _shared_net
+    """As root, in a grader before its jobs: the learners' pid namespace (and the empty network namespace
+    they share: making and tearing down one per learner costs the kernel far more than joining one)."""
+    global _learners
     if _learners is None:
         _learners = PidNamespace()
-    if _shared_net is None:
-        _shared_net = _empty_network()
-
-
-def _empty_network() -> int | None:
-    """A descriptor holding a new, empty network namespace (made in a throwaway child)."""
-    ready_r, ready_w = os.pipe()
-    done_r, done_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(ready_r)
-            os.close(done_w)
-            if linux.libc().unshare(CLONE_NEWNET) == 0:
-                os.write(ready_w, b"1")
-            os.read(done_r, 1)
-        finally:
-            os._exit(0)
-    os.close(ready_w)
-    os.close(done_r)
-    try:
-        return os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC) if os.read(ready_r, 1) == b"1" else None
-    except OSError:
-        return None
-    finally:
-        os.close(done_w)
-        os.close(ready_r)
-        os.waitpid(pid, 0)
 
 
 def _fork_as_root(view: View | None, learners: PidNamespace) -> int:
@@ -251,9 +228,9 @@ def _fork_as_root(view: View | None, learners: PidNamespace) -> int:
     if pid:
         return pid
     try:
-        if _shared_net is not None:
+        if learners.net is not None:
             linux.unshare(CLONE_NEWNS | CLONE_NEWIPC)
-            linux.setns(_shared_net, CLONE_NEWNET)
+            linux.setns(learners.net, CLONE_NEWNET)
         else:
             linux.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET)
         if view is not None:
@@ -374,43 +351,56 @@ def _debug() -> None:
 
 def probe(as_root: bool, uid: int) -> bool:
     """Start once the way a learner starts, in a throwaway namespace: the view builds, Python stays readable
-    to the learner (as root: after dropping to a uid of its own), / is read-only, and nothing else is in sight."""
+    to the learner (as root: after dropping to a uid of its own), / is read-only, and nothing else is in sight.
+    The answer comes on a pipe: the namespaces are torn down after it, without waiting."""
     work = tempfile.mkdtemp(prefix="practice-probe-")
     home = os.path.expanduser("~")
     view = View(hide=(home,) if home != "/" else (), expose=tuple(python_paths()),
                 tmp=(os.path.realpath(tempfile.gettempdir()),), workdir=work, files=())
+    verdict_r, verdict_w = os.pipe()
     learners = None
     try:
-        if as_root:
-            if not can_return():
-                return False
-            learners = PidNamespace()
-            pid = _fork_as_root(view, learners)
-        else:
-            pid = _fork_as_user(view)
-    except OSError:
-        os.rmdir(work)
-        return False
-    if pid == 0:
-        code = 1
+        if as_root and not can_return():
+            return False
+        learners = PidNamespace() if as_root else None
+        pid = _fork_as_root(view, learners) if as_root else _fork_as_user(view)
+        if pid == 0:
+            _probe_inside(as_root, uid, verdict_w)
+        os.close(verdict_w)
+        verdict_w = -1
+        answer = os.read(verdict_r, 2)
         try:
-            if as_root:
-                os.setgroups([])
-                os.setresgid(uid, uid, uid)
-                os.setresuid(uid, uid, uid)
-            else:
-                linux.drop_capabilities()
-            for path in python_paths():
-                os.listdir(path)
-            try:
-                open(os.path.join(sys.prefix, "practice-probe"), "wb").close()
-            except OSError:
-                seen = [p for p in os.listdir("/proc") if p.isdigit()]
-                code = 0 if len(seen) == 2 and os.getpid() == 2 else 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if learners is not None:
-        learners.close()
-    os.rmdir(work)
-    return exit_status(pid, os.waitstatus_to_exitcode(status)) == 0
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        _status.pop(pid, None)
+        return answer == b"ok"
+    except OSError:
+        return False
+    finally:
+        for fd in (verdict_r, verdict_w):
+            if fd >= 0:
+                os.close(fd)
+        if learners is not None:
+            learners.close(wait=False)
+        os.rmdir(work)
+
+
+def _probe_inside(as_root: bool, uid: int, verdict_w: int) -> None:
+    try:
+        if as_root:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+        else:
+            linux.drop_capabilities()
+        for path in python_paths():
+            os.listdir(path)
+        try:
+            open(os.path.join(sys.prefix, "practice-probe"), "wb").close()
+        except OSError:
+            seen = [p for p in os.listdir("/proc") if p.isdigit()]
+            if len(seen) == 2 and os.getpid() == 2:
+                os.write(verdict_w, b"ok")
+    finally:
+        os._exit(0)
