@@ -303,7 +303,7 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
     reported = {e["name"]: e for e in events if e.get("event") == "test"}
     common = {"exercise": exercise.id, "time_limit_s": exercise.time_limit_s, "output": done.get("output", ""),
               "constraints": exercise.constraints.describe(), "timing": done.get("timing"),
-              "isolation": layers.active().name}
+              "isolation": end.get("isolation") or layers.active().name}  # the worker's, else the pool's choice
     if done.get("status") == "error" or collected is None:
         if done.get("error"):
             error = done["error"]

@@ -84,7 +84,7 @@ def supervise(pid: int, seconds: float, emit) -> None:
     if not finished:
         kill_tree(pid, grace=0.05)
     kill_descendants()
-    emit({"event": "end", "deadline": not finished, "exit": code})
+    emit({"event": "end", "deadline": not finished, "exit": code, "isolation": layers.active().name})
 
 
 class ExerciseRun:
