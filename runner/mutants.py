@@ -44,8 +44,8 @@ CMPOPS = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="), ast.Gt
           ast.Eq: ("==", "!="), ast.NotEq: ("!=", "=="), ast.Is: (r"is", "is not"),
           ast.IsNot: (r"is\s+not", "is"), ast.In: (r"in", "not in"), ast.NotIn: (r"not\s+in", "in")}
 MAX_NAMES = {"max", "amax", "nanmax"}
-SYMMETRIC = {"swapaxes", "maximum", "minimum", "fmax", "fmin", "add", "multiply", "array_equal", "allclose",
-             "isclose", "logical_and", "logical_or", "hypot"}  # swapping their arguments changes nothing
+SYMMETRIC = {"swapaxes", "maximum", "minimum", "fmax", "fmin", "add", "multiply", "array_equal", "allclose", "isclose",
+             "logical_and", "logical_or", "hypot", "result_type", "promote_types"}  # argument order does not matter
 SMALL_INT = 10  # larger integers are sizes, step counts and seeds: +-1 there is almost always equivalent
 ATOMS = (ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.Constant)
 
