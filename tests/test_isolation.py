@@ -273,6 +273,33 @@ def test_readme_table_states_what_each_layer_protects():
     assert keys == set().union(*layers.PROTECTS.values())
 
 
+WHO = """import os
+import resource
+
+
+def who():
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+    return [os.getuid(), os.getgid(), os.getgroups(), status["NoNewPrivs"].strip(), status["CapEff"].strip(),
+            list(resource.getrlimit(resource.RLIMIT_FSIZE)), list(resource.getrlimit(resource.RLIMIT_NPROC))]
+"""
+
+
+def test_uid_layer_drops_everything(tmp_path):
+    """The uid layer's steps, forced even where Python is not world-readable (this learner imports nothing)."""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        pytest.skip("needs root")
+    (tmp_path / "who.py").write_text(WHO)
+    code = ("import json, os\nfrom runner.sandbox import layers\nlayers._active = layers.UidLayer()\n"
+            "from runner.sandbox.child import ChildSpec\nfrom runner.sandbox.proxy import LearnerProcess\n"
+            f"p = LearnerProcess(ChildSpec(submission={str(tmp_path / 'who.py')!r}, workdir=''), call_seconds=10, "
+            "output_limit=1000)\nprint(json.dumps([os.getpid(), p.call('who')]))\np.close()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    pid, (uid, gid, groups, no_new_privs, caps, fsize, nproc) = json.loads(out.stdout)
+    assert uid == gid == layers.UID_BASE + pid and groups == [] and no_new_privs == "1" and int(caps, 16) == 0
+    assert fsize == [layers.FILE_SIZE_MB << 20] * 2 and nproc == [layers.PROCESSES] * 2
+
+
 def test_leftover_check_sees_other_users(process_watch):
     """A process of a learner uid, orphaned, is found (root only: a uid of its own needs root)."""
     if os.geteuid() != 0:
