@@ -150,12 +150,13 @@ def run(exercise_id: str | None = OptionalId, file: Path | None = FileOpt,
 
 @command("submit")
 def submit(exercise_id: str | None = OptionalId, file: Path | None = FileOpt, as_json: bool = JsonOpt,
-           reveal: bool = typer.Option(False, "--reveal", help="Show why each failed check failed."),
+           reveal: bool = typer.Option(False, "--reveal", help="Show why each failed check failed, with the "
+                                       "smallest input your code gets wrong where the check allows it."),
            plot: Path | None = typer.Option(None, "--plot", help="Also save the figures as a PNG (needs matplotlib).",
                                             dir_okay=False)):
     """Grade your file with the hidden checks and record the submission."""
     p = practice(settle=False)  # submit applies the mock deadline rules itself
-    result = p.submit(exercise_id, file)
+    result = p.submit(exercise_id, file, reveal=reveal)
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
         return

@@ -247,14 +247,15 @@ class Practice:
         target = self.target(exercise_id, file)
         return run_examples(target.exercise, target.path)
 
-    def submit(self, exercise_id: str | None, file: Path | None) -> GradeResult:
+    def submit(self, exercise_id: str | None, file: Path | None, reveal: bool = False) -> GradeResult:
         """Grade with the hidden checks and record the submission, its source and its result.
 
         During a mock session the submission counts for it until the deadline; after, it is kept but flagged.
+        `reveal`: also find a counterexample for each failed check that may show one.
         """
         pending = self.begin_submit(exercise_id, file)
         with interruptible(self.store, pending.id):
-            return self.finish_submit(pending, self.grade(pending))
+            return self.finish_submit(pending, self.grade(pending, reveal))
 
     def begin_submit(self, exercise_id: str | None, file: Path | None, settle: bool = True) -> PendingSubmission:
         """Apply the mock deadline rules, then record the source; grade it next and pass the result to finish.
@@ -285,13 +286,13 @@ class Practice:
                                  box.limit_s if box else exercise.time_limit_s, box.source if box else "exercise",
                                  counted, source=source)
 
-    def grade(self, pending: PendingSubmission) -> GradeResult:
+    def grade(self, pending: PendingSubmission, reveal: bool = False) -> GradeResult:
         """Grade exactly the recorded source text: a file edited after it was recorded is not what runs."""
         if self.grader is not None:
             return self.grader(pending.exercise, pending.path)
         from runner.grading.client import grade_file
 
-        return grade_file(pending.exercise, pending.path, source=pending.source)
+        return grade_file(pending.exercise, pending.path, source=pending.source, reveal=reveal)
 
     def finish_submit(self, pending: PendingSubmission, result: GradeResult) -> GradeResult:
         """Stamp the grader's result with the clock and the attempt, and record it."""

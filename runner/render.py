@@ -152,8 +152,26 @@ def render_scorecard(console: Console, result: GradeResult, title: str = "", rev
                                 f"{_points(result.points)}/{_points(result.max_points)} points"))
     _footer(console, result)
     failing = [t for t in result.tests if t.outcome is not Outcome.PASSED]
+    if reveal:
+        render_counterexamples(console, result)
     if failing and not reveal:
         console.print(Text("Run again with --reveal to see why each check failed.", style="dim"))
+
+
+def render_counterexamples(console: Console, result: GradeResult) -> None:
+    """Each failed check's counterexample (the smallest input found), as lines to paste into a REPL."""
+    found = [(i, t) for i, t in enumerate(result.tests, 1) if t.detail]
+    if not found:
+        return
+    console.print(Text.assemble(("Counterexamples", "bold"), " (the smallest inputs found; paste into Python after "
+                                f"`{found[0][1].detail.get('setup', 'import numpy as np')}`):"), soft_wrap=True)
+    for i, test in found:
+        d = test.detail
+        console.print(Text.assemble((f"#{i} ", "bold"), (">>> ", "dim"), (d.get("call", ""), "cyan")), soft_wrap=True)
+        for label, key in (("yours   ", "yours"), ("expected", "expected"), ("differs ", "where")):
+            if d.get(key):
+                console.print(Text.assemble(f"   {label} ", (str(d[key]), "red" if key == "yours" else "")),
+                              soft_wrap=True)
 
 
 def _footer(console: Console, result: GradeResult) -> None:
@@ -329,6 +347,8 @@ def render_run(console: Console, result: RunResult) -> None:
                 console.print(Text(f"    {ex.message}", style="red"))
             else:
                 console.print(Text(f"    expected: {ex.expected}\n    got:      {ex.got}"))
+            if ex.where:
+                console.print(Text(f"    differs:  {ex.where}", style="yellow"))
     if result.examples:
         console.print(f"{result.passed} of {len(result.examples)} examples pass (visible examples only; "
                       f"submit to run the hidden checks).")

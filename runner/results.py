@@ -30,11 +30,14 @@ class TestResult:
     max_points: float
     message: str = ""
     seconds: float = field(default=0.0, compare=False)  # time the check took (batch JUnit); not in to_dict
+    detail: dict | None = None  # a counterexample (runner/counterexamples.py), only when asked for with --reveal
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["outcome"] = self.outcome.value
         del data["seconds"]
+        if self.detail is None:
+            del data["detail"]
         return data
 
 
@@ -115,6 +118,7 @@ class ExampleResult:
     expected: str = ""
     got: str = ""
     message: str = ""
+    where: str = ""  # where got and expected differ (indices, first differing entries)
 
 
 @dataclass(frozen=True)

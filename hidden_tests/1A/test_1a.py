@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property, calls, float_arrays
 
 
 def _slice_softmax(values):
@@ -27,7 +28,50 @@ def _loop_softmax(x, axis):
     return np.moveaxis(out, -1, axis)
 
 
+# ---- counterexamples: properties `practice submit --reveal` may search (any small array; never hidden data) ----
+
+def _axis_calls(arrays):
+    from hypothesis import strategies as st
+
+    return arrays.flatmap(lambda x: st.integers(-x.ndim, x.ndim - 1).map(lambda axis: Call((x,), {"axis": axis})))
+
+
+def reveal_any_axis():
+    """Any small float64 array, along any axis: the loop softmax."""
+    return Property("softmax", lambda: _axis_calls(float_arrays()), lambda x, axis=-1: _loop_softmax(x, axis))
+
+
+def reveal_default_axis():
+    """Any small float64 array, default axis."""
+    return Property("softmax", lambda: calls(float_arrays()), lambda x: _loop_softmax(x, -1))
+
+
+def reveal_large_logits():
+    """Vectors and matrices of logits up to ±1e4, default axis."""
+    return Property("softmax", lambda: calls(float_arrays(max_dims=2, bound=1e4)), lambda x: _loop_softmax(x, -1))
+
+
+def _masked_check(got, expected):
+    assert_close(got, expected, what="softmax with -inf entries")
+    zero = np.asarray(expected) == 0.0
+    assert np.all(np.asarray(got)[zero] == 0.0), "entries that were -inf should have probability exactly 0"
+
+
+def reveal_neg_inf():
+    """Small arrays with some -inf entries (whole slices too), along any axis."""
+    return Property("softmax", lambda: _axis_calls(float_arrays(neg_inf=True)),
+                    lambda x, axis=-1: _loop_softmax(x, axis), check=_masked_check)
+
+
+def reveal_float32():
+    """float32 arrays along any axis: float32 out, rtol 1e-5."""
+    return Property("softmax", lambda: _axis_calls(float_arrays(dtype=np.float32)),
+                    lambda x, axis=-1: _loop_softmax(x, axis).astype(np.float32), rtol=1e-5, atol=1e-7,
+                    check_dtype=True)
+
+
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_default_axis")
 def test_matches_definition_on_a_vector(solution):
     """A 1-D vector gives exp(x_i) / sum_j exp(x_j)."""
     x = np.random.default_rng(0).normal(size=7)
@@ -36,6 +80,7 @@ def test_matches_definition_on_a_vector(solution):
 
 
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_any_axis")
 def test_every_axis_of_random_shapes(solution):
     """Normalises along the requested axis, for every axis of 1-D to 4-D arrays, negative axes included."""
     rng = np.random.default_rng(1)
@@ -48,6 +93,7 @@ def test_every_axis_of_random_shapes(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_default_axis")
 def test_default_axis_is_last(solution):
     """Without an axis argument, normalises over the last axis."""
     x = np.random.default_rng(2).normal(size=(3, 4, 5))
@@ -56,6 +102,7 @@ def test_default_axis_is_last(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any_axis")
 def test_slices_are_distributions(solution):
     """Every slice along the axis is non-negative and sums to 1; the shape is unchanged."""
     x = np.random.default_rng(3).normal(scale=3.0, size=(4, 6, 3))
@@ -66,6 +113,7 @@ def test_slices_are_distributions(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_large_logits")
 def test_large_magnitude_logits(solution):
     """Handles logits of magnitude 1e4 (positive and negative, rows far apart) without overflow or NaN."""
     x = np.array([
@@ -94,6 +142,7 @@ def test_large_magnitude_float32(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_neg_inf")
 def test_neg_inf_entries_get_zero(solution):
     """-inf entries get probability exactly 0 and the rest are normalised among themselves."""
     x = np.array([[0.0, -np.inf, 1.0, 2.0], [-np.inf, 2.0, -np.inf, -np.inf], [-np.inf, 1e4, 3.0, -np.inf]])
@@ -104,6 +153,7 @@ def test_neg_inf_entries_get_zero(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_neg_inf")
 def test_all_neg_inf_slice_gives_zeros(solution):
     """A slice that is entirely -inf (a fully masked row) gives zeros, not NaN; other slices are unaffected."""
     rng = np.random.default_rng(4)
@@ -120,6 +170,7 @@ def test_all_neg_inf_slice_gives_zeros(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_stays_float32(solution):
     """float32 input gives float32 output with the right values (rtol 1e-5)."""
     x = np.random.default_rng(5).normal(size=(3, 6)).astype(np.float32)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified, assert_shape
+from runner.counterexamples import Property, calls, float_array, sizes
 
 
 def _loop_attention(Q, K, V):
@@ -35,7 +36,36 @@ def _sigmoid(t):
     return 1.0 / (1.0 + math.exp(-t))
 
 
+# ---- counterexamples: properties `practice submit --reveal` may search (any small Q, K, V; never hidden data) ----
+
+def _qkv_calls(bound=10.0, dtype=np.float64):
+    def shaped(d):
+        B, Lq, Lk, dk, dv = d
+        return calls(float_array((B, Lq, dk), bound, dtype), float_array((B, Lk, dk), bound, dtype),
+                     float_array((B, Lk, dv), bound, dtype))
+
+    return sizes(5).flatmap(shaped)
+
+
+def reveal_any():
+    """Any small Q, K, V (B, Lq, Lk, dk, dv from 1 to 3): the loop attention, float64."""
+    return Property("attention", _qkv_calls, _loop_attention, check_dtype=True)
+
+
+def reveal_large():
+    """Entries up to ±100, so scores reach the thousands."""
+    return Property("attention", lambda: _qkv_calls(bound=100.0), _loop_attention)
+
+
+def reveal_float32():
+    """float32 Q, K, V: a float32 result, rtol 1e-4."""
+    return Property("attention", lambda: _qkv_calls(dtype=np.float32),
+                    lambda Q, K, V: _loop_attention(Q, K, V).astype(np.float32), rtol=1e-4, atol=1e-6,
+                    check_dtype=True)
+
+
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_output_shape_and_dtype(solution):
     """Returns [B, Lq, dv] float64 when Lq != Lk and dv != dk."""
     for B, Lq, Lk, dk, dv in [(2, 3, 5, 4, 7), (1, 1, 4, 2, 3), (3, 5, 2, 6, 1)]:
@@ -46,6 +76,7 @@ def test_output_shape_and_dtype(solution):
 
 
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_any")
 def test_matches_loop_reference(solution):
     """Matches an explicit-loop softmax(Q K^T / sqrt(dk)) V on random inputs with Lq != Lk, dk != dv."""
     for seed, dims in [(11, (3, 4, 6, 5, 3)), (12, (2, 7, 3, 2, 4))]:
@@ -55,6 +86,7 @@ def test_matches_loop_reference(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_weights_sum_to_one_over_keys(solution):
     """With V = identity the output is the pattern itself: each query's row sums to 1 over the keys."""
     B, Lq, Lk, dk = 2, 3, 5, 4
@@ -68,6 +100,7 @@ def test_weights_sum_to_one_over_keys(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_scale_is_one_over_sqrt_dk(solution):
     """Scores are divided by sqrt(dk), the query/key width (not dk, not dv, not unscaled)."""
     for dk in (4, 9):
@@ -80,6 +113,7 @@ def test_scale_is_one_over_sqrt_dk(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_batch_elements_do_not_mix(solution):
     """Changing batch element 1 leaves the outputs of elements 0 and 2 unchanged."""
     Q, K, V = _qkv(14, 3, 4, 6, 5, 3)
@@ -97,6 +131,7 @@ def test_batch_elements_do_not_mix(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_large")
 def test_large_scores_are_stable(solution):
     """Scores in the hundreds (exp would overflow) still give finite, correct outputs."""
     Q, K, V = _qkv(16, 2, 3, 5, 4, 2, scale=30.0)
@@ -107,6 +142,7 @@ def test_large_scores_are_stable(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_stays_float32(solution):
     """float32 Q, K, V give a float32 result with the right values (rtol 1e-4)."""
     Q, K, V = (a.astype(np.float32) for a in _qkv(17, 2, 3, 5, 4, 6))
@@ -126,6 +162,7 @@ def test_inputs_not_modified(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_single_key_copies_its_value(solution):
     """With one key (Lk = 1) every query gets exactly that key's value row."""
     Q, K, V = _qkv(19, 2, 4, 1, 3, 5, scale=20.0)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property, float_array, float_arrays
 
 
 def _loop_layer_norm(x, gamma=None, beta=None, eps=1e-5):
@@ -24,7 +25,53 @@ def _loop_layer_norm(x, gamma=None, beta=None, eps=1e-5):
     return out
 
 
+# ---- counterexamples: properties `practice submit --reveal` may search (any small rows; never hidden data) ----
+
+def _ln_calls(dtype=np.float64, offset=0.0, options=True):
+    from hypothesis import strategies as st
+
+    def with_options(x):
+        d = x.shape[-1]
+        vector = st.one_of(st.none(), float_array((d,), dtype=dtype))
+        eps = st.sampled_from([None, 0.5, 1e-3]) if options else st.none()
+        return st.tuples(vector if options else st.none(), vector if options else st.none(), eps).map(
+            lambda gbe: Call((x + np.asarray(offset, dtype=x.dtype),),
+                             {k: v for k, v in zip(("gamma", "beta", "eps"), gbe) if v is not None}))
+
+    if not offset:
+        return float_arrays(max_side=4, dtype=dtype).flatmap(with_options)
+    from hypothesis.extra import numpy as hnp  # near the offset: whole-number steps, so rows keep a real variance
+
+    shapes = hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4)
+    return hnp.arrays(np.dtype(dtype), shapes, elements=st.integers(-3, 3)).flatmap(with_options)
+
+
+def reveal_any():
+    """Any small float64 rows, with or without gamma, beta and eps: the loop LayerNorm."""
+    return Property("layer_norm", _ln_calls, _loop_layer_norm, check_dtype=True)
+
+
+def reveal_float32():
+    """float32 rows (gamma and beta float32 too): float32 out, rtol 1e-4."""
+    return Property("layer_norm", lambda: _ln_calls(np.float32),
+                    lambda x, **kw: _loop_layer_norm(x, **kw).astype(np.float32), rtol=1e-4, atol=1e-5,
+                    check_dtype=True)
+
+
+def reveal_offset_float64():
+    """float64 rows near 1e8 (atol 1e-5)."""
+    return Property("layer_norm", lambda: _ln_calls(offset=1e8, options=False), _loop_layer_norm, rtol=0.0,
+                    atol=1e-5)
+
+
+def reveal_offset_float32():
+    """float32 rows near 1e4 (atol 1e-2)."""
+    return Property("layer_norm", lambda: _ln_calls(np.float32, offset=1e4, options=False), _loop_layer_norm,
+                    rtol=0.0, atol=1e-2)
+
+
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_any")
 def test_matches_definition_batched(solution):
     """A [B, L, d] input with gamma and beta gives (x - mean) / sqrt(biased var + eps) * gamma + beta per row."""
     rng = np.random.default_rng(0)
@@ -38,6 +85,7 @@ def test_matches_definition_batched(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_single_vector(solution):
     """A 1-D input [d] is one row; keyword arguments gamma=, beta=, eps= are accepted."""
     rng = np.random.default_rng(1)
@@ -49,6 +97,7 @@ def test_single_vector(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_normalized_rows_have_mean_zero_and_unit_variance(solution):
     """Without gamma/beta each row along the last axis has mean 0 and variance var/(var + eps) (1 when eps=0)."""
     rng = np.random.default_rng(2)
@@ -59,6 +108,7 @@ def test_normalized_rows_have_mean_zero_and_unit_variance(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_biased_variance(solution):
     """The variance divides by d (biased), not by d - 1."""
     x = np.array([[1.0, 2.0, 3.0, 6.0], [0.0, 0.0, 1.0, -1.0]])
@@ -67,6 +117,7 @@ def test_biased_variance(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_eps_inside_square_root(solution):
     """eps is added to the variance inside the square root, and the eps argument is honoured."""
     rng = np.random.default_rng(3)
@@ -78,6 +129,7 @@ def test_eps_inside_square_root(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_gamma_and_beta_defaults(solution):
     """gamma=None means ones and beta=None means zeros, each independently of the other."""
     rng = np.random.default_rng(4)
@@ -90,6 +142,7 @@ def test_gamma_and_beta_defaults(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_constant_row_returns_beta(solution):
     """A constant row (variance 0) gives exactly beta, finite, while the other rows are normalized as usual."""
     rng = np.random.default_rng(5)
@@ -106,6 +159,7 @@ def test_constant_row_returns_beta(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_stays_float32(solution):
     """float32 x (with float32 gamma and beta, or none) gives float32 output with the right values (rtol 1e-4)."""
     rng = np.random.default_rng(6)
@@ -120,6 +174,7 @@ def test_float32_stays_float32(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_offset_float32")
 def test_float32_rows_with_large_offset(solution):
     """float32 rows 1e4 + N(0, 1) are normalized accurately (atol 1e-2): E[x^2] - mean^2 cancels catastrophically."""
     rng = np.random.default_rng(7)
@@ -131,6 +186,7 @@ def test_float32_rows_with_large_offset(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_offset_float64")
 def test_float64_rows_with_large_offset(solution):
     """float64 rows 1e8 + N(0, 1) are normalized accurately (atol 1e-5): the variance needs two passes."""
     rng = np.random.default_rng(8)
@@ -142,6 +198,7 @@ def test_float64_rows_with_large_offset(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_rows_do_not_mix(solution):
     """Changing one row of a batch leaves the outputs of every other row unchanged."""
     rng = np.random.default_rng(9)

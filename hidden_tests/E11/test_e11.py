@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified, assert_shape
+from runner.counterexamples import Property, calls, float_array, sizes
 
 
 def loop_attention(Q, K, V):
@@ -25,7 +26,36 @@ def random_qkv(seed, B=2, L=6, d=3, dv=5, scale=1.0):
     return (scale * rng.normal(size=(B, L, d)), scale * rng.normal(size=(B, L, d)), rng.normal(size=(B, L, dv)))
 
 
+# ---- counterexamples: properties `practice submit --reveal` may search (any small Q, K, V; never hidden data) ----
+
+def _qkv_calls(bound=10.0, dtype=np.float64):
+    def shaped(dims):
+        B, L, d, dv = dims
+        return calls(float_array((B, L, d), bound, dtype), float_array((B, L, d), bound, dtype),
+                     float_array((B, L, dv), bound, dtype))
+
+    return sizes(4).flatmap(shaped)
+
+
+def reveal_any():
+    """Any small Q, K, V (B, L, d, dv from 1 to 3): the per-position loop, float64."""
+    return Property("causal_attention", _qkv_calls, loop_attention, check_dtype=True)
+
+
+def reveal_large():
+    """Entries up to ±1e3, so scores reach ~1e6 (an additive -1e4 mask leaks)."""
+    return Property("causal_attention", lambda: _qkv_calls(bound=1e3), loop_attention)
+
+
+def reveal_float32():
+    """float32 Q, K, V: a float32 result, rtol 1e-4."""
+    return Property("causal_attention", lambda: _qkv_calls(dtype=np.float32),
+                    lambda Q, K, V: loop_attention(Q, K, V).astype(np.float32), rtol=1e-4, atol=1e-5,
+                    check_dtype=True)
+
+
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_matches_loop(solution):
     """Matches a per-position loop: softmax over j <= i of Q·K/sqrt(d) (d != dv), shape [B, L, dv]."""
     Q, K, V = random_qkv(1)
@@ -35,6 +65,7 @@ def test_matches_loop(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_first_position_copies_its_value(solution):
     """Position 0 attends only to itself (the diagonal is allowed), so its output is V[:, 0]."""
     Q, K, V = random_qkv(2, B=3, L=4, d=2, dv=3)
@@ -44,6 +75,7 @@ def test_first_position_copies_its_value(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_future_changes_leave_past_bit_identical(solution):
     """Changing Q, K, V at positions >= t leaves every output at positions < t bit-identical."""
     Q, K, V = random_qkv(3, B=2, L=7, d=4, dv=3)
@@ -60,6 +92,7 @@ def test_future_changes_leave_past_bit_identical(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_large")
 def test_huge_future_scores_do_not_leak(solution):
     """A future key whose score is ~1e6 gets exactly zero weight (an additive -1e4 mask leaks here)."""
     rng = np.random.default_rng(4)
@@ -80,6 +113,7 @@ def test_huge_future_scores_do_not_leak(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_large")
 def test_huge_scores_everywhere_stay_finite(solution):
     """Scores of magnitude ~1e6 everywhere give finite outputs equal to the loop (max-subtraction per row)."""
     Q, K, V = random_qkv(5, B=2, L=5, d=3, dv=2, scale=1e3)
@@ -89,6 +123,7 @@ def test_huge_scores_everywhere_stay_finite(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_stays_float32(solution):
     """float32 inputs give a float32 output, correct to rtol=1e-4."""
     Q, K, V = (a.astype(np.float32) for a in random_qkv(6, B=2, L=5, d=3, dv=4))
@@ -98,6 +133,7 @@ def test_float32_stays_float32(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_batches_independent_and_inputs_unchanged(solution):
     """Each batch element is computed on its own, and Q, K, V are not modified in place."""
     Q, K, V = random_qkv(7, B=3, L=5, d=2, dv=3)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified
+from runner.counterexamples import Call, OutsideDomain, Property, float_arrays
 
 
 def _softmax_loop(row, tau):
@@ -19,7 +20,57 @@ def _along_axis(x, tau, axis):
     return np.apply_along_axis(lambda r: _softmax_loop(r, tau), axis, x)
 
 
+# ---- counterexamples: properties `practice submit --reveal` may search (any small array; never hidden data) ----
+
+def _stable_row(row, tau):
+    """Independent softmax(row / tau) for any tau > 0 (inf too) and -inf entries: exact ties, no overflow."""
+    row = [float(v) for v in row]
+    live = [v for v in row if v != -math.inf]
+    if not live:
+        raise OutsideDomain("a fully masked row")
+    m = max(live)
+    if math.isinf(tau):
+        w = [0.0 if v == -math.inf else 1.0 for v in row]
+    else:
+        w = [0.0 if v == -math.inf else 1.0 if v == m else math.exp(max((v - m) / tau, -1e4)) for v in row]
+    total = math.fsum(w)
+    return np.array([v / total for v in w])
+
+
+def _stable(x, tau, axis=-1):
+    return np.apply_along_axis(lambda r: _stable_row(r, tau), axis, np.asarray(x, dtype=np.float64))
+
+
+def _tau_calls(taus, bound=10.0, neg_inf=False, dims=3):
+    from hypothesis import strategies as st
+
+    def with_tau(x):
+        axes = st.one_of(st.just(None), st.integers(-x.ndim, x.ndim - 1))
+        return st.tuples(st.sampled_from(taus), axes).map(
+            lambda ta: Call((x, ta[0]), {} if ta[1] is None else {"axis": ta[1]}))
+
+    return float_arrays(max_dims=dims, bound=bound, neg_inf=neg_inf).flatmap(with_tau)
+
+
+def reveal_ordinary():
+    """Any small array, tau in {1, 0.5, 3.7, 0.01}, any axis (or the default)."""
+    return Property("softmax_temperature", lambda: _tau_calls([1.0, 0.5, 3.7, 0.01]), _stable)
+
+
+def reveal_extreme_tau():
+    """Entries up to ±1e4 with tau in {1e-306, 1e-12, 1e300, inf}: one-hot (ties shared) or uniform."""
+    return Property("softmax_temperature", lambda: _tau_calls([1e-306, 1e-12, 1e300, np.inf], bound=1e4, dims=2),
+                    _stable, atol=1e-12)
+
+
+def reveal_masked():
+    """Arrays with -inf entries (no fully masked slice), tau in {1, 0.3, inf, 1e-306}."""
+    return Property("softmax_temperature", lambda: _tau_calls([1.0, 0.3, np.inf, 1e-306], neg_inf=True, dims=2),
+                    _stable)
+
+
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_ordinary")
 def test_matches_softmax_of_scaled_logits(solution):
     """Equals softmax(x / tau) over the last axis for ordinary temperatures."""
     x = np.random.default_rng(0).normal(size=(3, 6))
@@ -28,6 +79,7 @@ def test_matches_softmax_of_scaled_logits(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_ordinary")
 def test_respects_axis(solution):
     """Normalizes along the requested axis (axis=0 and axis=1 of a 3-d array)."""
     x = np.random.default_rng(1).normal(size=(4, 5, 3))
@@ -37,6 +89,7 @@ def test_respects_axis(solution):
 
 
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_extreme_tau")
 def test_tiny_tau_is_finite_one_hot(solution):
     """For tau down to 1e-306 with |x| up to 1e4 the result is finite and one-hot at the maximum."""
     rng = np.random.default_rng(2)
@@ -52,6 +105,7 @@ def test_tiny_tau_is_finite_one_hot(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_extreme_tau")
 def test_tied_maxima_share_mass(solution):
     """As tau -> 0, entries tied exactly for the maximum share the mass equally."""
     x = np.array([[5.0, 1.0, 5.0, 5.0, -3.0],
@@ -65,6 +119,7 @@ def test_tied_maxima_share_mass(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_ordinary")
 def test_small_tau_is_still_a_softmax(solution):
     """Small but ordinary tau (0.01) gives the true soft weights, not a hard argmax."""
     x = np.array([0.0, -0.02, -0.05, 0.01])
@@ -72,6 +127,7 @@ def test_small_tau_is_still_a_softmax(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_extreme_tau")
 def test_infinite_and_huge_tau_are_uniform(solution):
     """tau = inf is exactly uniform; tau = 1e300 is uniform to within 1e-12."""
     x = np.random.default_rng(3).uniform(-1e4, 1e4, size=(3, 8))
@@ -84,6 +140,7 @@ def test_infinite_and_huge_tau_are_uniform(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_masked")
 def test_masked_entries_get_zero(solution):
     """-inf entries get probability 0 for every tau, including tau = inf (uniform over the rest)."""
     x = np.array([[2.0, -np.inf, 0.5, -1.0],

@@ -174,11 +174,12 @@ class GraderPool:
         return worker
 
     def run(self, exercise: Exercise, submissions: Iterable[Path], kind: str = "grade",
-            reverse: bool = False, sources: dict | None = None) -> Iterator[tuple[Path, object]]:
+            reverse: bool = False, sources: dict | None = None, reveal: bool = False) -> Iterator[tuple[Path, object]]:
         """Grade each submission; yield (path, result) as each finishes. `reverse` runs the tests backwards.
 
         `sources` maps a path to the text to grade for it (the text recorded in the store); any other
         submission is read from its file once, by the learner process, and compiled from that text.
+        `reveal`: search a counterexample for each failed check that may show one (runner/counterexamples.py).
         """
         pending = list(submissions)
         pending.reverse()
@@ -191,7 +192,7 @@ class GraderPool:
                 worker, path = idle.pop(), pending.pop()
                 job = {"id": next(self._ids), "kind": kind, "bank": str(exercise.root),
                        "exercise": exercise.id, "submission": str(Path(path).resolve()), "reverse": reverse,
-                       "source": (sources or {}).get(path)}
+                       "source": (sources or {}).get(path), "reveal": reveal}
                 try:
                     worker.send(job, exercise)
                 except OSError:  # the worker died between jobs: start another and send it there
@@ -215,7 +216,8 @@ class GraderPool:
     # ---- non-blocking use (the live view): submit a job, poll for results, or cancel it ------------------------
     # Do not mix with a run() in progress on the same pool.
 
-    def submit(self, exercise: Exercise, path: Path, kind: str = "grade", source: str | None = None) -> int:
+    def submit(self, exercise: Exercise, path: Path, kind: str = "grade", source: str | None = None,
+               reveal: bool = False) -> int:
         """Start one job on an idle worker (a new one if all are busy); return its ticket at once.
 
         `source`: grade this text as that file (the text recorded in the store), as `run(sources=...)` does.
@@ -224,7 +226,7 @@ class GraderPool:
         worker = next((w for w in self.workers if id(w) not in busy), None) or self._spare()
         ticket = next(self._ids)
         job = {"id": ticket, "kind": kind, "bank": str(exercise.root), "exercise": exercise.id,
-               "submission": str(Path(path).resolve()), "reverse": False, "source": source}
+               "submission": str(Path(path).resolve()), "reverse": False, "source": source, "reveal": reveal}
         try:
             worker.send(job, exercise)
         except OSError:  # the worker died between jobs: start another and send it there
@@ -326,7 +328,7 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
         tests.append(TestResult(name=event["name"], description=event["description"],
                                 outcome=Outcome(event["outcome"]), points=float(event["points"]),
                                 max_points=float(event["max_points"]), message=event.get("message", ""),
-                                seconds=float(event.get("seconds", 0.0))))
+                                seconds=float(event.get("seconds", 0.0)), detail=event.get("detail")))
     return GradeResult(status=Status.GRADED, tests=tuple(tests), **common)
 
 
@@ -356,10 +358,12 @@ def _assemble_run(exercise: Exercise, events: list[dict]) -> RunResult:
                      output=found.get("output", ""))
 
 
-def grade_file(exercise: Exercise, path: Path, source: str | None = None) -> GradeResult:
-    """Grade one file against the exercise's hidden tests; `source`: grade this text as that file."""
+def grade_file(exercise: Exercise, path: Path, source: str | None = None, reveal: bool = False) -> GradeResult:
+    """Grade one file against the exercise's hidden tests; `source`: grade this text as that file; `reveal`:
+    find counterexamples for failed checks."""
     with GraderPool(1) as pool:
-        for _, result in pool.run(exercise, [path], sources=None if source is None else {path: source}):
+        for _, result in pool.run(exercise, [path], sources=None if source is None else {path: source},
+                                  reveal=reveal):
             return result
     raise GradingError("the grader returned no result")
 

@@ -22,6 +22,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): how many points a hidden check is worth")
+    config.addinivalue_line("markers", "reveal(name): the check may show a counterexample (runner/counterexamples.py)")
     support = _bank_of(config.args).support_dir
     if support.is_dir() and str(support) not in sys.path:
         sys.path.insert(0, str(support))

@@ -175,6 +175,10 @@ def _run_examples(exercise: Exercise, host: LearnerHost, emit) -> None:
             expected = eval(ex.expect, dict(scope))  # noqa: S307 - the bank's own expression
             entry.update(expected=_short(expected), got=_short(got),
                          passed=_matches(got, expected, ex.rtol, ex.atol))
+            if not entry["passed"]:
+                from runner.counterexamples import differences
+
+                entry["where"] = differences(got, expected, rtol=ex.rtol, atol=ex.atol)
         else:
             ok = bool(eval(ex.check, {**scope, "result": got}))  # noqa: S307 - the bank's own expression
             entry.update(expected=ex.check, got=_short(got), passed=ok)

@@ -229,10 +229,15 @@ class GradingPlugin:
         self.verdicts: dict[str, tuple[str, str]] = {}
         self.meta: dict[str, dict] = {}
         self.seconds: dict[str, float] = {}  # setup + call + teardown of each check (JUnit `time`)
+        self.reveal = False
+        self.details: dict[str, dict | None] = {}  # counterexamples of failed checks, when revealing
 
-    def begin_job(self, host: LearnerHost, emit, deadline: float, session, reverse: bool = False) -> None:
-        """In the forked job process: grade this submission with the collected items."""
+    def begin_job(self, host: LearnerHost, emit, deadline: float, session, reverse: bool = False,
+                  reveal: bool = False) -> None:
+        """In the forked job process: grade this submission with the collected items (`reveal`: search a
+        counterexample for each failed check that may show one)."""
         self.host, self.emit, self.deadline, self.in_job = host, emit, deadline, True
+        self.reveal = reveal
         if reverse:
             session.items.reverse()
         emit({"event": "collected", "tests": [self.meta[item.nodeid] for item in session.items]})
@@ -248,6 +253,8 @@ class GradingPlugin:
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(n): how many points a hidden check is worth")
+        config.addinivalue_line("markers", "reveal(name): the check may show a counterexample; `name` is a function "
+                                           "of its module returning a runner.counterexamples.Property")
 
     def pytest_collection_modifyitems(self, session, config, items):
         for item in items:
@@ -275,6 +282,11 @@ class GradingPlugin:
         report = outcome.get_result()
         if call.excinfo is not None and item.nodeid not in self.verdicts:
             self.verdicts[item.nodeid] = classify(call.excinfo.value)
+            exc = call.excinfo.value
+            wrong = isinstance(exc, AssertionError) or (
+                isinstance(exc, LearnerRaised) and getattr(exc, "learner_type", "") != "NotImplementedError")
+            if self.reveal and report.when == "call" and wrong:  # not for timeouts, crashes or a stub
+                self.details[item.nodeid] = counterexample(item, self.host, self.deadline)
         elif report.when == "call" and report.passed:
             self.verdicts.setdefault(item.nodeid, ("passed", ""))
 
@@ -287,8 +299,9 @@ class GradingPlugin:
         outcome, message = self.verdicts.get(report.nodeid, ("error", "the check did not run"))
         meta = self.meta[report.nodeid]
         points = meta["max_points"] if outcome == "passed" else 0.0
+        detail = self.details.get(report.nodeid)
         self.emit({"event": "test", **meta, "outcome": outcome, "points": points, "message": message,
-                   "seconds": round(self.seconds.get(report.nodeid, 0.0), 4)})
+                   "seconds": round(self.seconds.get(report.nodeid, 0.0), 4), **({"detail": detail} if detail else {})})
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session, exitstatus):
@@ -297,6 +310,22 @@ class GradingPlugin:
             self.emit({"event": "done", "status": "graded", "error": None, "output": output,
                        "timing": self.host.timing()})
             finish_job_process(0)
+
+
+def counterexample(item, host: LearnerHost, deadline: float) -> dict | None:
+    """The smallest input the check's property finds wrong, or None (no `reveal` marker, nothing found, the
+    learner's code timed out). Never raises: a broken property must not change a score."""
+    marker = item.get_closest_marker("reveal")
+    factory = getattr(getattr(item, "module", None), str(marker.args[0]), None) if marker and marker.args else None
+    if factory is None or host.timed_out:
+        return None
+    from runner.counterexamples import MAX_SECONDS, search
+
+    seconds = min(MAX_SECONDS, (deadline - time.monotonic()) / 4)  # leave most of the run for the checks left
+    try:
+        return search(factory(), host.call, max_seconds=seconds) if seconds > 0 else None
+    except (Exception, SandboxFailure):  # noqa: BLE001
+        return None
 
 
 def finish_job_process(code: int) -> None:

@@ -128,7 +128,8 @@ class ExerciseRun:
                                            source=job.get("source"))
                     if host is None:
                         finish_job_process(0)
-                    plugin.begin_job(host, emit, deadline, session, reverse=bool(job.get("reverse")))
+                    plugin.begin_job(host, emit, deadline, session, reverse=bool(job.get("reverse")),
+                                     reveal=bool(job.get("reveal")))
                     return None
                 except BaseException as exc:  # noqa: BLE001 - report, never hang
                     _report_crash(emit, exc)

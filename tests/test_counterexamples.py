@@ -1,0 +1,143 @@
+"""Counterexamples: minimal and deterministic for known-wrong solutions (golden), none for references, and shown by
+`practice submit --reveal` through the real sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from runner.config import REPO_ROOT
+from runner.counterexamples import Call, Property, differences, literal, search
+from runner.grading.inprocess import load_module
+
+GOLDEN = Path(__file__).parent / "golden" / "counterexamples.json"
+EXERCISES = ("1A", "1B", "2A", "E3", "E11")
+# (exercise, known-wrong solution, the check it fails): its counterexample is in the golden file.
+CASES = [
+    ("1A", "no_max_subtraction", "test_large_magnitude_logits"),
+    ("1A", "ignores_axis", "test_every_axis_of_random_shapes"),
+    ("1A", "all_neg_inf_nan", "test_all_neg_inf_slice_gives_zeros"),
+    ("1B", "softmax_over_queries", "test_matches_loop_reference"),
+    ("1B", "transposed_scores", "test_scale_is_one_over_sqrt_dk"),
+    ("1B", "batch_mixing_reshape", "test_float32_stays_float32"),
+    ("2A", "unbiased_variance", "test_biased_variance"),
+    ("2A", "one_pass_variance", "test_float64_rows_with_large_offset"),
+    ("2A", "eps_outside_sqrt", "test_eps_inside_square_root"),
+    ("E3", "argmax_shortcut", "test_tied_maxima_share_mass"),
+    ("E3", "divide_before_shift", "test_tiny_tau_is_finite_one_hot"),
+    ("E3", "inf_tau_nan", "test_masked_entries_get_zero"),
+    ("E11", "diagonal_masked", "test_first_position_copies_its_value"),
+    ("E11", "mask_after_softmax", "test_matches_loop"),
+]
+NO_TIME_LIMIT = 600.0  # the call budget alone bounds the search: results do not depend on the machine's load
+
+
+def _checks(exercise: str):
+    return load_module(REPO_ROOT / "hidden_tests" / exercise / f"test_{exercise.lower()}.py", f"checks_{exercise}")
+
+
+def _learner(exercise: str, name: str):
+    folder = REPO_ROOT / "solutions" / exercise
+    module = load_module(folder / ("reference.py" if name == "reference" else f"wrong/{name}.py"), f"s_{name}")
+
+    def call(function, *args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return getattr(module, function)(*args, **kwargs)
+
+    return call
+
+
+def _property(checks, test_name: str) -> Property:
+    marker = next(m for m in getattr(checks, test_name).pytestmark if m.name == "reveal")
+    return getattr(checks, marker.args[0])()
+
+
+def test_counterexamples_of_known_wrong_solutions_are_golden():
+    modules = {e: _checks(e) for e in {c[0] for c in CASES}}
+    got = {}
+    for exercise, wrong, test_name in CASES:
+        found = search(_property(modules[exercise], test_name), _learner(exercise, wrong), max_seconds=NO_TIME_LIMIT)
+        got[f"{exercise}/{wrong}/{test_name}"] = found
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert got == json.loads(GOLDEN.read_text(encoding="utf-8"))
+    # minimal: the overflow needs one entry just past exp's range, an ignored axis one row of two zeros
+    assert got["1A/no_max_subtraction/test_large_magnitude_logits"]["call"] == "softmax(np.array([710.0]))"
+    assert got["1A/ignores_axis/test_every_axis_of_random_shapes"]["call"] == "softmax(np.array([[0.0, 0.0]]), axis=0)"
+    assert got["1A/all_neg_inf_nan/test_all_neg_inf_slice_gives_zeros"]["call"] == \
+        "softmax(np.array([-np.inf]), axis=0)"
+    assert got["2A/unbiased_variance/test_biased_variance"]["where"] == \
+        "[0]: yours np.nan, expected 0.0 (1 of 1 entries differ)"
+    assert got["1B/batch_mixing_reshape/test_float32_stays_float32"]["where"] == \
+        "dtype: yours float64, expected float32"
+    assert got["1B/transposed_scores/test_scale_is_one_over_sqrt_dk"]["yours"].startswith("raised ValueError")
+    # every call pastes into Python and gives the learner's output shown
+    for key, found in got.items():
+        exercise, wrong, _ = key.split("/")
+        function = found["call"].split("(", 1)[0]
+        args, kwargs = eval(found["call"], {"np": np, function: lambda *a, **k: (a, k)})  # noqa: S307 - our literal
+        if found["yours"].startswith("raised "):
+            with pytest.raises(Exception, match=found["yours"].split(": ", 1)[-1][:20]):
+                _learner(exercise, wrong)(function, *args, **kwargs)
+            continue
+        assert literal(_learner(exercise, wrong)(function, *args, **kwargs)) == found["yours"], key
+
+def test_search_is_deterministic_and_exposes_what_learner_code_raises():
+    checks = _checks("1A")
+    prop = _property(checks, "test_large_magnitude_logits")
+    first = search(prop, _learner("1A", "no_max_subtraction"), max_seconds=NO_TIME_LIMIT)
+    assert search(prop, _learner("1A", "no_max_subtraction"), max_seconds=NO_TIME_LIMIT) == first
+
+    def raises(function, x, axis=-1):
+        if x.size > 1:
+            raise ValueError("only vectors of one entry")
+        return np.ones_like(x)
+
+    found = search(_property(checks, "test_every_axis_of_random_shapes"), raises, max_seconds=NO_TIME_LIMIT)
+    assert found["call"] == "softmax(np.array([0.0, 0.0]), axis=0)"
+    assert found["yours"] == "raised ValueError: only vectors of one entry"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_references_have_no_counterexample(exercise):
+    checks = _checks(exercise)
+    names = {m.args[0] for name in dir(checks) if name.startswith("test_")
+             for m in getattr(getattr(checks, name), "pytestmark", []) if m.name == "reveal"}
+    assert names, f"{exercise} marks no check as revealing"
+    reference = _learner(exercise, "reference")
+    for name in sorted(names):
+        assert search(getattr(checks, name)(), reference, max_calls=45, max_seconds=NO_TIME_LIMIT) is None, name
+
+
+def test_differences_and_literals():
+    assert differences(np.zeros((2, 3)), np.zeros((3, 2))) == "shape: yours (2, 3), expected (3, 2)"
+    assert differences(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, np.nan])) == \
+        "[1]: yours 2.0, expected 2.5; [2]: yours 3.0, expected np.nan (2 of 3 entries differ)"
+    assert differences(np.float64(1.0), 2.0) == "value: yours 1.0, expected 2.0 (1 of 1 entries differ)"
+    assert literal(np.array([[1.5, -np.inf]], dtype=np.float32)) == "np.array([[1.5, -np.inf]], dtype=np.float32)"
+    assert Call((np.arange(3),), {"axis": -1}).source("f") == "f(np.array([0, 1, 2]), axis=-1)"
+
+
+def test_submit_reveal_through_the_sandbox(practice_env):
+    from runner.cli import app
+
+    runner = CliRunner()
+    wrong = REPO_ROOT / "solutions" / "1A" / "wrong" / "no_max_subtraction.py"
+    shown = runner.invoke(app, ["--bank", str(REPO_ROOT), "submit", "1A", "--file", str(wrong), "--reveal"])
+    assert shown.exit_code == 0, shown.output
+    found = json.loads(GOLDEN.read_text(encoding="utf-8"))["1A/no_max_subtraction/test_large_magnitude_logits"]
+    lines = [line.strip() for line in shown.stdout.splitlines()]
+    assert "Counterexamples (the smallest inputs found; paste into Python after `import numpy as np`):" in lines
+    at = lines.index(f"#5 >>> {found['call']}")  # the same search finds the same input in-process and sandboxed
+    assert lines[at + 1:at + 4] == [f"yours    {found['yours']}", f"expected {found['expected']}",
+                                    f"differs  {found['where']}"]
+    assert not any(line.startswith("#6 ") for line in lines)  # a check without a property keeps its message only
+    plain = runner.invoke(app, ["--bank", str(REPO_ROOT), "submit", "1A", "--file", str(wrong), "--json"])
+    assert all("detail" not in t for t in json.loads(plain.stdout)["tests"])  # no search unless asked
