@@ -234,6 +234,17 @@ def test_view_cannot_be_undone(runs, layer):
     assert not (run["bank"] / "hidden_tests" / "planted.py").exists()
 
 
+def test_scorecard_names_the_layer():
+    from rich.console import Console
+
+    from runner import render
+    from runner.results import GradeResult, Status
+
+    console = Console(record=True, width=80, color_system=None)
+    render.render_scorecard(console, GradeResult(exercise="D1", status=Status.GRADED, isolation="namespaces+uid"))
+    assert "Sandbox namespaces+uid" in console.export_text()
+
+
 def test_weakest_layer_is_tested_and_warned(fixture_bank, tmp_path):
     """The fallback always exists; `practice grade` warns once where it is all there is (not when forced)."""
     assert "process" in LAYERS
