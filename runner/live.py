@@ -44,13 +44,15 @@ def cbreak(fd: int):
 
 @dataclass
 class Running:
-    kind: str  # "examples" | "grade"
+    kind: str  # "examples" | "grade" | "reveal" (the last submission again, for counterexamples; not recorded)
     ticket: int
     started: float  # monotonic
     pending: object = None  # the recorded submission (core.PendingSubmission) while grading
 
     @property
     def label(self) -> str:
+        if self.kind == "reveal":
+            return "Finding the smallest inputs your failed checks get wrong"
         return "Running the visible examples" if self.kind == "examples" else "Grading with the hidden checks"
 
 
@@ -66,6 +68,8 @@ class LiveView:
         self.now = practice.clock()
         self.examples: RunResult | None = None
         self.result: GradeResult | None = None
+        self.revealed: GradeResult | None = None  # the last submission graded again with counterexamples (`w`)
+        self._graded = None  # the last recorded submission (core.PendingSubmission): what `w` explains
         self.hint: str = ""
         self.message = "Watching your file: save it to rerun the visible examples."
         self.running: Running | None = None
@@ -88,7 +92,7 @@ class LiveView:
 
         return (clock(self.box.remaining(self.now)), self.box.over(self.now), self.running and self.running.kind,
                 self.running_s, self.queued_examples, self.message, self.saves, id(self.examples), id(self.result),
-                self.hint, tuple(self.console.size))
+                self.hint, tuple(self.console.size), id(self.revealed))
 
     # ---- runs in the background ---------------------------------------------------------------------------
 
@@ -98,14 +102,21 @@ class LiveView:
         self.queued_examples = False
 
     def start_submit(self) -> None:
-        if self.running and self.running.kind == "examples":
+        if self.running and self.running.kind in ("examples", "reveal"):
             self._pool.cancel(self.running.ticket)
+            self.queued_examples = self.queued_examples or self.running.kind == "examples"
             self.running = None
-            self.queued_examples = True
         pending = self.p.begin_submit(self.exercise.id, self.path, settle=False)
         ticket = self._pool.submit(pending.exercise, pending.path, source=pending.source)  # exactly what was recorded
         self.running = Running("grade", ticket, time.monotonic(), pending)
         self.message = "" if pending.counted else "Time is up: this submission will be recorded, not counted."
+
+    def start_reveal(self) -> None:
+        """Grade the last submission's recorded source again, searching counterexamples; nothing is recorded."""
+        graded = self._graded
+        ticket = self._pool.submit(graded.exercise, graded.path, source=graded.source, reveal=True)
+        self.running = Running("reveal", ticket, time.monotonic())
+        self.message = ""
 
     def cancel(self) -> bool:
         """Stop the running job; a cancelled submission is kept, marked cancelled, and never counts."""
@@ -124,10 +135,20 @@ class LiveView:
         if run.kind == "examples":
             self.examples = result
             self.message = "Examples rerun. Save again, or press a key."
+        elif run.kind == "reveal":
+            self.revealed = result
+            found = sum(1 for t in result.tests if t.detail)
+            self.message = (f"Smallest failing inputs for {found} check{'s' if found != 1 else ''} below (the same "
+                            "submission, not recorded again)." if found else
+                            "No counterexample: these checks cannot show an input; `practice submit --reveal` "
+                            "gives their reasons.")
         else:
             self.result = self.p.finish_submit(run.pending, result)
+            self._graded, self.revealed = run.pending, None
             self.message = ("Submitted and recorded. Keep improving, or press q." if self.result.counted
                             else "Late: recorded, not counted (the mock session's deadline has passed).")
+            if self.result.score < 100 and self.result.tests:
+                self.message += " Press w for the smallest inputs the failed checks get wrong."
         if self.queued_examples:
             self.start_examples()
 
@@ -145,6 +166,7 @@ class LiveView:
             kind = self.running.kind if self.running else None
             self.message = ("Nothing is running." if not self.cancel() else
                             "Cancelled: the submission is kept but does not count." if kind == "grade" else
+                            "Stopped looking for counterexamples." if kind == "reveal" else
                             "Cancelled the examples. Press r to run them again.")
             self.queued_examples = False
         elif key == "r":
@@ -158,11 +180,20 @@ class LiveView:
                 self.message = "Not submitted again: grading is going. Wait, or press c to cancel it."
             else:
                 self.start_submit()
+        elif key == "w":
+            if self.running:
+                self.message = f"Not started: {busy} is going. Wait, or press c to cancel it."
+            elif self._graded is None or self.result is None or not self.result.tests:
+                self.message = "Nothing to explain yet: press s to submit."
+            elif self.result.score >= 100:
+                self.message = "Every check passed: nothing to explain."
+            else:
+                self.start_reveal()
         elif key == "h":
             hint = self.p.hint(self.exercise.id)
             self.hint = f"Hint {hint.number} of {hint.total}: {hint.text}" if hint.total else hint.text
         elif key.isprintable() and not key.isspace():
-            self.message = f"`{key}` does nothing here. Keys: r, s, h, c, q."
+            self.message = f"`{key}` does nothing here. Keys: r, s, h, w, c, q."
         return True
 
     def check_saved(self) -> None:
@@ -182,7 +213,7 @@ class LiveView:
         first, self._sha = self._sha is None, digest
         if self.p.store.add_snapshot(self.info.attempt.id, self.p.clock(), st.st_mtime, digest, text) and not first:
             self.saves += 1
-        if self.running and self.running.kind == "grade":
+        if self.running and self.running.kind in ("grade", "reveal"):
             self.queued_examples = True  # shown; they run when grading ends
         else:
             if self.running:

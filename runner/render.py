@@ -251,6 +251,18 @@ def _live_examples(view, width: int) -> tuple[list[Text], list[Text], Text]:
     return rows, details, summary
 
 
+def _live_counterexamples(view) -> list[Text]:
+    """After `w`: each failed check's smallest failing input (call, then yours and expected), one row each."""
+    revealed = getattr(view, "revealed", None)
+    rows = []
+    for test in revealed.tests if revealed is not None else ():
+        if test.detail:
+            d = test.detail
+            rows.append(Text.assemble(("✗ ", "red"), (f"{test.description} ", "dim"), (d.get("call", ""), "cyan")))
+            rows.append(Text(f"    yours {d.get('yours', '')} · expected {d.get('expected', '')}", style="dim"))
+    return rows
+
+
 def _live_score(view) -> Text:
     r = view.result
     if r is None:
@@ -317,7 +329,7 @@ def render_live(view, width: int, height: int):
     spare -= len(shown_ex)
     hint = _wrapped(view.hint, inner, min(LIVE_HINT_LINES, spare), style="yellow") if view.hint and spare > 0 else []
     spare -= len(hint)
-    details = ex_details[:spare]
+    details = [*_live_counterexamples(view), *ex_details][:spare]
     spare -= len(details)
     prompt_rows += max(0, min(LIVE_PROMPT_LINES[1] - prompt_rows, spare))
     prompt = _wrapped("Task: " + view.exercise.prompt, inner, prompt_rows) if prompt_rows else []

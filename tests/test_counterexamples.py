@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import warnings
@@ -141,3 +142,48 @@ def test_submit_reveal_through_the_sandbox(practice_env):
     assert not any(line.startswith("#6 ") for line in lines)  # a check without a property keeps its message only
     plain = runner.invoke(app, ["--bank", str(REPO_ROOT), "submit", "1A", "--file", str(wrong), "--json"])
     assert all("detail" not in t for t in json.loads(plain.stdout)["tests"])  # no search unless asked
+
+
+def test_live_view_w_shows_counterexamples_of_the_last_submission():
+    """`w` grades the last recorded source again with reveal (nothing recorded) and lists the smallest inputs."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from runner.clock import Timebox
+    from runner.live import LiveView
+    from runner.render import render_live
+    from runner.results import GradeResult, Outcome, Status, TestResult
+
+    class Pool:
+        def __init__(self):
+            self.jobs = []
+
+        def submit(self, exercise, path, kind="grade", source=None, reveal=False):
+            self.jobs.append((kind, source, reveal))
+            return len(self.jobs)
+
+    exercise = SimpleNamespace(id="1A", title="Numerically stable softmax", prompt="Write softmax.")
+    info = SimpleNamespace(exercise=exercise, path=Path("/w/1A/softmax.py"), timebox=Timebox(0, 900), attempt=None)
+    pending = SimpleNamespace(exercise=exercise, path=info.path, source="def softmax(x, axis=-1): ...", counted=True)
+    practice = SimpleNamespace(clock=lambda: 100.0, begin_submit=lambda *a, **k: pending,
+                               finish_submit=lambda p, result: result)
+    console = Console(file=io.StringIO(), width=80, height=24, color_system=None)
+    view = LiveView(practice, info, console)
+    view._pool = Pool()
+    assert view.key("w") and view.message == "Nothing to explain yet: press s to submit."
+    view.key("s")
+    failed = TestResult("t5", "Handles logits of magnitude 1e4", Outcome.FAILED, 0, 2, "non-finite entries")
+    view.finished(1, GradeResult("1A", Status.GRADED, tests=(failed,)))
+    assert view.message.endswith("Press w for the smallest inputs the failed checks get wrong.")
+    view.key("w")
+    assert view._pool.jobs[-1] == ("grade", pending.source, True) and view.running.kind == "reveal"
+    detail = json.loads(GOLDEN.read_text(encoding="utf-8"))["1A/no_max_subtraction/test_large_magnitude_logits"]
+    view.finished(2, GradeResult("1A", Status.GRADED, tests=(dataclasses.replace(failed, detail=detail),)))
+    assert view.running is None and view.message.startswith("Smallest failing inputs for 1 check below")
+    console.print(render_live(view, 80, 24))
+    screen = console.file.getvalue()
+    assert "✗ Handles logits of magnitude 1e4 softmax(np.array([710.0]))" in screen
+    assert "yours np.array([np.nan]) · expected np.array([1.0])" in screen
+
