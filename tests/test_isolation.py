@@ -234,6 +234,23 @@ def test_view_cannot_be_undone(runs, layer):
     assert not (run["bank"] / "hidden_tests" / "planted.py").exists()
 
 
+def test_answers_stay_hidden_inside_a_folder_that_comes_back(tmp_path):
+    """A bank installed in site-packages, in a venv under a hidden folder: the venv comes back, its answers not."""
+    if "namespaces+uid" not in LAYERS:
+        pytest.skip("needs the namespaces+uid layer")
+    packages = tmp_path / "venv" / "lib" / "site-packages"
+    hidden = packages / "practice_bank" / "hidden_tests"
+    hidden.mkdir(parents=True)
+    (hidden / "test_x.py").write_text("secret\n")
+    code = ("import os, tempfile\nfrom runner.sandbox import namespaces as n\n"
+            f"view = n.View(hide=({str(hidden)!r},), expose=(*n.python_paths(), {str(packages)!r}), tmp=('/tmp',), "
+            "workdir=tempfile.mkdtemp(), files=())\npid = n.fork(view, True)\nif pid == 0:\n"
+            f"    print(os.listdir({str(packages)!r}), os.listdir({str(hidden)!r}), flush=True)\n    os._exit(0)\n"
+            "os.waitpid(pid, 0)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["['practice_bank']", "[]"], out.stderr
+
+
 def test_scorecard_names_the_layer():
     from rich.console import Console
 

@@ -89,6 +89,9 @@ def build_view(view: View) -> None:
         os.makedirs(path, exist_ok=True)
         linux.mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
         os.close(fd)
+    for path in view.hide:  # hidden again inside what came back (a bank installed in site-packages)
+        if path not in tops and any(_under(path, k) for k in keep) and os.path.isdir(path):
+            linux.mount("practice", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=755,size=1m")
     os.makedirs(view.workdir, exist_ok=True)
     for path, data in view.files:
         with open(path, "wb") as fh:
