@@ -152,6 +152,8 @@ def protections(name: str) -> frozenset[str]:
     descriptors, and a non-root learner's process count is capped; root passes both."""
     extra = {"results", "processes"} if name == "process" and os.geteuid() != 0 else set()
     return PROTECTS[name] | extra
+
+
 _active: ProcessLayer | None = None
 CHOSEN = "PRACTICE_ISOLATION_CHOSEN"  # internal: the layer a process found, for the graders it starts
 
