@@ -85,6 +85,10 @@ def register_profile() -> None:
                               verbosity=Verbosity.quiet, report_multiple_bugs=False, print_blob=False)
 
 
+class _BudgetSpent(BaseException):  # noqa: N818 - not an Exception, so Hypothesis lets it through at once
+    """The search's budget is spent, or learner code timed out or crashed."""
+
+
 def _no_local_constants() -> None:
     """Keep generation the same wherever practice runs.
 
@@ -142,20 +146,23 @@ def search(prop: Property, call: Callable[..., Any], max_calls: int = MAX_CALLS,
             return "disagrees", got, expected, f"{type(exc).__name__}: {exc}"
         return "ok", got, expected, ""
 
-    seen: dict[str, bool] = {}  # answers stay the same once the budget is spent (Hypothesis replays its best)
+    seen: dict[str, bool] = {}  # the same input always gets the same answer (Hypothesis replays its best)
+    smallest: list[Call] = []  # the last input found wrong: while shrinking, each one found is smaller
 
     def disagrees(c: Call) -> bool:
         key = c.source(prop.function)
         if key in seen:
             return seen[key]
         if spent["over"] or spent["calls"] >= max_calls or time.monotonic() > stop_at:
-            return False
+            raise _BudgetSpent  # at once: left alone, the shrinker would go on for seconds
         try:
             found = outcome(c)
         except SandboxFailure:  # a timeout or crash: no more learner calls
             spent["over"] = True
-            return False
+            raise _BudgetSpent from None
         seen[key] = found is not None and found[0] != "ok"
+        if seen[key]:
+            smallest[:] = [c]
         return seen[key]
 
     budget = settings(settings.get_profile(PROFILE), max_examples=max(1, max_calls // 3))
@@ -163,6 +170,10 @@ def search(prop: Property, call: Callable[..., Any], max_calls: int = MAX_CALLS,
         best = find(prop.arguments(), disagrees, settings=budget)
     except (NoSuchExample, Unsatisfiable):
         return None
+    except _BudgetSpent:
+        if not smallest or spent["over"]:
+            return None
+        best = smallest[0]
     except Exception:  # noqa: BLE001 - e.g. learner code that answers differently for the same input
         return None
     try:

@@ -24,15 +24,12 @@ CASES = [
     ("1A", "no_max_subtraction", "test_large_magnitude_logits"),
     ("1A", "ignores_axis", "test_every_axis_of_random_shapes"),
     ("1A", "all_neg_inf_nan", "test_all_neg_inf_slice_gives_zeros"),
-    ("1B", "softmax_over_queries", "test_matches_loop_reference"),
     ("1B", "transposed_scores", "test_scale_is_one_over_sqrt_dk"),
     ("1B", "batch_mixing_reshape", "test_float32_stays_float32"),
     ("2A", "unbiased_variance", "test_biased_variance"),
     ("2A", "one_pass_variance", "test_float64_rows_with_large_offset"),
-    ("2A", "eps_outside_sqrt", "test_eps_inside_square_root"),
     ("E3", "argmax_shortcut", "test_tied_maxima_share_mass"),
     ("E3", "divide_before_shift", "test_tiny_tau_is_finite_one_hot"),
-    ("E3", "inf_tau_nan", "test_masked_entries_get_zero"),
     ("E11", "diagonal_masked", "test_first_position_copies_its_value"),
     ("E11", "mask_after_softmax", "test_matches_loop"),
 ]
@@ -106,6 +103,19 @@ def test_search_is_deterministic_and_exposes_what_learner_code_raises():
     assert found["yours"] == "raised ValueError: only vectors of one entry"
 
 
+def test_a_spent_budget_stops_the_search_with_the_smallest_input_so_far():
+    learner, calls = _learner("1B", "no_scaling"), []
+
+    def counted(function, *args, **kwargs):
+        calls.append(args)
+        return learner(function, *args, **kwargs)
+
+    found = search(_property(_checks("1B"), "test_matches_loop_reference"), counted, max_calls=20,
+                   max_seconds=NO_TIME_LIMIT)
+    assert len(calls) == 21  # the budget, then the input reported is called once more to show its outputs
+    assert found is not None and found["where"].endswith("entries differ)")
+
+
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_references_have_no_counterexample(exercise):
     checks = _checks(exercise)
@@ -140,8 +150,34 @@ def test_submit_reveal_through_the_sandbox(practice_env):
     assert lines[at + 1:at + 4] == [f"yours    {found['yours']}", f"expected {found['expected']}",
                                     f"differs  {found['where']}"]
     assert not any(line.startswith("#6 ") for line in lines)  # a check without a property keeps its message only
-    plain = runner.invoke(app, ["--bank", str(REPO_ROOT), "submit", "1A", "--file", str(wrong), "--json"])
-    assert all("detail" not in t for t in json.loads(plain.stdout)["tests"])  # no search unless asked
+
+
+HANGS_ON_ONE_ENTRY = """import numpy as np
+
+
+def softmax(x, axis=-1):
+    x = np.asarray(x)
+    if x.size == 1:
+        while True:
+            pass
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+"""
+
+
+def test_a_search_never_changes_a_score(practice_env, tmp_path):
+    """Searches run after every check: one that meets a hang (a 1-entry input here) ends, the scores stay."""
+    from runner.cli import app
+
+    path = tmp_path / "softmax.py"
+    path.write_text(HANGS_ON_ONE_ENTRY)
+    runner = CliRunner()
+    plain, revealed = (json.loads(runner.invoke(app, ["--bank", str(REPO_ROOT), "submit", "1A", "--file", str(path),
+                                                      "--json", *extra]).stdout) for extra in ([], ["--reveal"]))
+    assert all("detail" not in t for t in plain["tests"])  # no search unless asked
+    outcomes = [(t["name"], t["outcome"], t["points"]) for t in plain["tests"]]
+    assert [(t["name"], t["outcome"], t["points"]) for t in revealed["tests"]] == outcomes
+    assert 0 < plain["score"] < 100 and revealed["score"] == plain["score"]
 
 
 def test_live_view_w_shows_counterexamples_of_the_last_submission():

@@ -303,6 +303,7 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
     done, end = _ending(exercise, events)
     collected = next((e["tests"] for e in events if e.get("event") == "collected"), None)
     reported = {e["name"]: e for e in events if e.get("event") == "test"}
+    details = {e["name"]: e["detail"] for e in events if e.get("event") == "detail"}  # counterexamples (--reveal)
     common = {"exercise": exercise.id, "time_limit_s": exercise.time_limit_s, "output": done.get("output", ""),
               "constraints": exercise.constraints.describe(), "timing": done.get("timing"),
               "isolation": end.get("isolation") or layers.active().name}  # the worker's, else the pool's choice
@@ -328,7 +329,7 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
         tests.append(TestResult(name=event["name"], description=event["description"],
                                 outcome=Outcome(event["outcome"]), points=float(event["points"]),
                                 max_points=float(event["max_points"]), message=event.get("message", ""),
-                                seconds=float(event.get("seconds", 0.0)), detail=event.get("detail")))
+                                seconds=float(event.get("seconds", 0.0)), detail=details.get(event["name"])))
     return GradeResult(status=Status.GRADED, tests=tuple(tests), **common)
 
 

@@ -230,7 +230,7 @@ class GradingPlugin:
         self.meta: dict[str, dict] = {}
         self.seconds: dict[str, float] = {}  # setup + call + teardown of each check (JUnit `time`)
         self.reveal = False
-        self.details: dict[str, dict | None] = {}  # counterexamples of failed checks, when revealing
+        self.to_reveal: list = []  # failed checks to search counterexamples for, once every check has run
 
     def begin_job(self, host: LearnerHost, emit, deadline: float, session, reverse: bool = False,
                   reveal: bool = False) -> None:
@@ -286,7 +286,7 @@ class GradingPlugin:
             wrong = isinstance(exc, AssertionError) or (
                 isinstance(exc, LearnerRaised) and getattr(exc, "learner_type", "") != "NotImplementedError")
             if self.reveal and report.when == "call" and wrong:  # not for timeouts, crashes or a stub
-                self.details[item.nodeid] = counterexample(item, self.host, self.deadline)
+                self.to_reveal.append(item)
         elif report.when == "call" and report.passed:
             self.verdicts.setdefault(item.nodeid, ("passed", ""))
 
@@ -299,29 +299,34 @@ class GradingPlugin:
         outcome, message = self.verdicts.get(report.nodeid, ("error", "the check did not run"))
         meta = self.meta[report.nodeid]
         points = meta["max_points"] if outcome == "passed" else 0.0
-        detail = self.details.get(report.nodeid)
         self.emit({"event": "test", **meta, "outcome": outcome, "points": points, "message": message,
-                   "seconds": round(self.seconds.get(report.nodeid, 0.0), 4), **({"detail": detail} if detail else {})})
+                   "seconds": round(self.seconds.get(report.nodeid, 0.0), 4)})
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session, exitstatus):
         if self.in_job:  # the forked job process ends here, after the items' teardown
+            # Counterexamples only now, after every check has run and been reported: a search (its learner
+            # calls, a timeout it meets, state learner code keeps) can never change a score.
+            for n, item in enumerate(self.to_reveal):
+                detail = counterexample(item, self.host, self.deadline, len(self.to_reveal) - n)
+                if detail:
+                    self.emit({"event": "detail", "name": self.meta[item.nodeid]["name"], "detail": detail})
             output = self.host.close()
             self.emit({"event": "done", "status": "graded", "error": None, "output": output,
                        "timing": self.host.timing()})
             finish_job_process(0)
 
 
-def counterexample(item, host: LearnerHost, deadline: float) -> dict | None:
+def counterexample(item, host: LearnerHost, deadline: float, searches_left: int = 1) -> dict | None:
     """The smallest input the check's property finds wrong, or None (no `reveal` marker, nothing found, the
-    learner's code timed out). Never raises: a broken property must not change a score."""
+    learner's code timed out). Never raises. Each search gets at most its share of the run time left."""
     marker = item.get_closest_marker("reveal")
     factory = getattr(getattr(item, "module", None), str(marker.args[0]), None) if marker and marker.args else None
     if factory is None or host.timed_out:
         return None
     from runner.counterexamples import MAX_SECONDS, search
 
-    seconds = min(MAX_SECONDS, (deadline - time.monotonic()) / 4)  # leave most of the run for the checks left
+    seconds = min(MAX_SECONDS, (deadline - time.monotonic() - 0.5) / max(1, searches_left))
     try:
         return search(factory(), host.call, max_seconds=seconds) if seconds > 0 else None
     except (Exception, SandboxFailure):  # noqa: BLE001
