@@ -1,10 +1,11 @@
 """Counterexamples: the smallest input on which learner code disagrees with a check's property.
 
-A hidden check that may reveal an input says so with `@pytest.mark.reveal(make_property)`, where
+A hidden check that may reveal an input says so with `@pytest.mark.reveal("make_property")`, where
 `make_property()` returns a `Property`: the learner function to call, a Hypothesis strategy of its arguments,
 an independent `expected` computation and the comparison the check itself makes. When the check fails and the
-learner asked to see why (`practice submit --reveal`), the grading process searches with Hypothesis, shrinks what
-it finds, and reports the call, both outputs and where they differ, small enough to paste into a REPL.
+learner asked to see why (`practice submit --reveal`), the grading process searches with Hypothesis once every
+check has run (so a search never changes a score), shrinks what it finds, and reports the call, both outputs and
+where they differ, small enough to paste into a REPL.
 
 Only properties whose inputs the learner may see are marked: a check against a fixed model's exact output, or one
 whose input is the answer, keeps its plain message. The search is derandomized (the same code always gets the
