@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property, float_array
 
 
 def _softmax(z, axis=-1):
@@ -38,7 +39,65 @@ def _pv(seed, shape, axis=-1, scale=1.5):
     return p, v
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (small p = softmax(z), v; never hidden data) --
+
+def _pv_calls(max_dims=3, dtype=np.float64, axis=True, jvp=True):
+    """p = softmax(z) of a small array z (so z = 0 shrinks to a uniform p), v of the same shape, maybe an axis."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    def build(shape):
+        axes = st.integers(-len(shape), len(shape) - 1) if axis else st.just(None)
+        v = float_array(shape, 10.0, dtype) if jvp else st.none()
+        return st.tuples(float_array(shape, 5.0, dtype), v, axes).map(make)
+
+    def make(zva):
+        z, v, ax = zva
+        p = _softmax(z, -1 if ax is None else ax).astype(dtype)
+        return Call((p,) if v is None else (p, v), {} if ax is None else {"axis": ax})
+
+    shapes = hnp.array_shapes(min_dims=1, max_dims=max_dims, min_side=1, max_side=4)
+    return shapes.flatmap(build)
+
+
+def _loop_jacobians(p):
+    p = np.asarray(p, dtype=np.float64)
+    out = np.empty(p.shape + p.shape[-1:])
+    for idx in np.ndindex(p.shape[:-1]):
+        out[idx] = _loop_jacobian(p[idx])
+    return out
+
+
+def reveal_jvp_vector():
+    """One vector p = softmax(z) and any v, default axis: the loop Jacobian times v."""
+    return Property("softmax_jvp", lambda: _pv_calls(max_dims=1, axis=False),
+                    lambda p, v: _loop_jacobian(p) @ np.asarray(v, dtype=np.float64))
+
+
+def reveal_jvp_any_axis():
+    """Small 1-D to 3-D p and v, along any axis: slice by slice with loop Jacobians."""
+    return Property("softmax_jvp", _pv_calls, lambda p, v, axis=-1: _loop_jvp(p, v, axis))
+
+
+def reveal_jvp_default_axis():
+    """Small 1-D to 3-D p and v, default axis."""
+    return Property("softmax_jvp", lambda: _pv_calls(axis=False), lambda p, v: _loop_jvp(p, v, -1))
+
+
+def reveal_jvp_float32():
+    """float32 p and v along any axis: float32 out, rtol 1e-4."""
+    return Property("softmax_jvp", lambda: _pv_calls(dtype=np.float32),
+                    lambda p, v, axis=-1: _loop_jvp(p, v, axis).astype(np.float32), rtol=1e-4, atol=1e-6,
+                    check_dtype=True)
+
+
+def reveal_jacobian():
+    """Small 1-D to 3-D p = softmax(z): [..., n, n] loop Jacobians."""
+    return Property("softmax_jacobian", lambda: _pv_calls(axis=False, jvp=False), _loop_jacobians)
+
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_jvp_vector")
 def test_jvp_matches_explicit_jacobian(solution):
     """For one vector, softmax_jvp(p, v) equals (diag(p) - p p^T) @ v."""
     p, v = _pv(20, (6,))
@@ -47,6 +106,7 @@ def test_jvp_matches_explicit_jacobian(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_jvp_any_axis")
 def test_jvp_matches_finite_differences(solution):
     """J v equals the directional derivative (softmax(z + h v) - softmax(z - h v)) / 2h (rtol 1e-5)."""
     rng = np.random.default_rng(21)
@@ -61,6 +121,7 @@ def test_jvp_matches_finite_differences(solution):
 
 
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_jvp_any_axis")
 def test_jvp_any_axis_and_batch_shape(solution):
     """Works slice by slice along any axis (negative included) of 2-D to 4-D arrays."""
     for k, shape in enumerate([(4, 5), (2, 3, 4), (3, 1, 2, 5)]):
@@ -72,6 +133,7 @@ def test_jvp_any_axis_and_batch_shape(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_jvp_default_axis")
 def test_jvp_default_axis_is_last(solution):
     """Without an axis argument, the softmax axis is the last one."""
     p, v = _pv(26, (3, 2, 5))
@@ -95,6 +157,7 @@ def test_jvp_is_linear_memory_at_n_1e6(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_jacobian")
 def test_jacobian_shape_and_values(solution):
     """softmax_jacobian maps [..., n] to [..., n, n] with J[i, j] = p_i (delta_ij - p_j), batched."""
     p1, _ = _pv(28, (4,))
@@ -112,6 +175,7 @@ def test_jacobian_shape_and_values(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_jacobian")
 def test_jacobian_symmetric_rows_sum_to_zero(solution):
     """The Jacobian is symmetric and each row (and column) sums to 0."""
     p, _ = _pv(30, (3, 6))
@@ -122,6 +186,7 @@ def test_jacobian_symmetric_rows_sum_to_zero(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_jacobian")
 def test_jacobian_matches_finite_differences(solution):
     """Column j of the Jacobian equals d softmax(z) / d z_j by central differences (rtol 1e-5)."""
     z = np.random.default_rng(31).normal(size=5)
@@ -159,6 +224,7 @@ def test_inputs_not_modified(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_jvp_float32")
 def test_float32_stays_float32(solution):
     """float32 p and v give float32 results from both functions (rtol 1e-4)."""
     p, v = _pv(34, (3, 5))
