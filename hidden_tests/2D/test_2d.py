@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property, float_array, float_arrays
 
 
 def _loop_rms_norm(x, gamma=None, eps=1e-5):
@@ -21,6 +22,34 @@ def _loop_rms_norm(x, gamma=None, eps=1e-5):
     return out
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small rows; never hidden data) ----
+
+def _rms_calls(dtype=np.float64):
+    """Small 1-D to 3-D x, with or without gamma (positional or keyword) and eps."""
+    from hypothesis import strategies as st
+
+    def with_options(x):
+        gamma = st.one_of(st.none(), float_array(x.shape[-1:], dtype=dtype))
+        return st.tuples(gamma, st.sampled_from([None, 0.5, 1e-3]), st.booleans()).map(
+            lambda ge: Call((x,) if ge[0] is None or ge[2] else (x, ge[0]),
+                            {**({"gamma": ge[0]} if ge[0] is not None and ge[2] else {}),
+                             **({"eps": ge[1]} if ge[1] is not None else {})}))
+
+    return float_arrays(dtype=dtype).flatmap(with_options)
+
+
+def reveal_any():
+    """Any small float64 rows, with or without gamma and eps: the loop RMSNorm."""
+    return Property("rms_norm", _rms_calls, _loop_rms_norm, check_dtype=True)
+
+
+def reveal_float32():
+    """float32 rows (gamma float32 too): float32 out, rtol 1e-4."""
+    return Property("rms_norm", lambda: _rms_calls(np.float32),
+                    lambda x, *a, **kw: _loop_rms_norm(x, *a, **kw).astype(np.float32), rtol=1e-4, atol=1e-5,
+                    check_dtype=True)
+
 def _layer_norm(x, eps=1e-5):
     """LayerNorm without affine step, for contrast."""
     c = x - x.mean(axis=-1, keepdims=True)
@@ -33,6 +62,7 @@ def _random_orthogonal(rng, d):
 
 
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_any")
 def test_matches_definition_batched(solution):
     """A [B, L, d] input with gamma gives x / sqrt(mean(x^2) + eps) * gamma per row, with no centring."""
     rng = np.random.default_rng(0)
@@ -45,6 +75,7 @@ def test_matches_definition_batched(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_single_vector_and_keywords(solution):
     """A 1-D input [d] is one row; the keyword arguments gamma= and eps= are honoured."""
     rng = np.random.default_rng(1)
@@ -55,6 +86,7 @@ def test_single_vector_and_keywords(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_gamma_default(solution):
     """gamma=None means all ones."""
     x = np.random.default_rng(2).normal(size=(4, 5))
@@ -63,6 +95,7 @@ def test_gamma_default(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_rows_have_unit_root_mean_square(solution):
     """With eps=0 and no gamma every row has mean square 1 (norm sqrt(d)), and its mean is not removed."""
     rng = np.random.default_rng(3)
@@ -74,6 +107,7 @@ def test_rows_have_unit_root_mean_square(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_invariant_to_scaling(solution):
     """rms_norm(c*x) = rms_norm(x) for c > 0 and = -rms_norm(x) for c < 0 (eps=0)."""
     rng = np.random.default_rng(4)
@@ -84,6 +118,7 @@ def test_invariant_to_scaling(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_not_invariant_to_shifting(solution):
     """Adding a constant to every entry changes the output: RMSNorm does not subtract the mean."""
     rng = np.random.default_rng(5)
@@ -96,6 +131,7 @@ def test_not_invariant_to_shifting(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_equivariant_to_orthogonal_maps(solution):
     """With a constant gamma, rms_norm(x Q^T) = rms_norm(x) Q^T for orthogonal Q (LayerNorm fails this)."""
     rng = np.random.default_rng(6)
@@ -113,6 +149,7 @@ def test_equivariant_to_orthogonal_maps(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_eps_inside_square_root(solution):
     """eps is added to the mean square inside the square root, and the eps argument is honoured."""
     rng = np.random.default_rng(7)
@@ -124,6 +161,7 @@ def test_eps_inside_square_root(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_zero_row_gives_zeros(solution):
     """An all-zero row gives zeros (finite) when eps > 0; other rows are unaffected."""
     rng = np.random.default_rng(8)
@@ -137,6 +175,7 @@ def test_zero_row_gives_zeros(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_stays_float32(solution):
     """float32 x (with float32 gamma, or none) gives float32 output with the right values (rtol 1e-4)."""
     rng = np.random.default_rng(9)
@@ -150,6 +189,7 @@ def test_float32_stays_float32(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_rows_do_not_mix(solution):
     """Changing one row of a batch leaves the outputs of every other row unchanged."""
     rng = np.random.default_rng(10)
