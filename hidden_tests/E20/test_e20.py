@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property, float_arrays
 
 
 def loop_softmax(z):
@@ -22,7 +23,81 @@ def dyadic_logits(seed, shape):
     return np.random.default_rng(seed).integers(-8 * 1024, 8 * 1024 + 1, size=shape) / 1024.0
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small logits; never hidden data) ----
+
+def _along(f, z, axis):
+    """f applied to every 1-D slice of z along `axis` (float64 unless z is float32)."""
+    z = np.asarray(z)
+    moved = np.moveaxis(z.astype(z.dtype if z.dtype == np.float32 else np.float64), axis, -1)
+    out = np.empty_like(moved)
+    for idx in np.ndindex(moved.shape[:-1]):
+        out[idx] = f(moved[idx].tolist())
+    return np.moveaxis(out, -1, axis)
+
+
+def _slice_softmax(row):
+    import math
+
+    m = max(row)
+    w = [math.exp(v - m) for v in row]  # v - m may overflow to -inf for rows spanning 1e308: exp gives 0
+    total = math.fsum(w)
+    return [v / total for v in w]
+
+
+def _axis_calls(arrays, *extra):
+    from hypothesis import strategies as st
+
+    return arrays.flatmap(lambda z: st.tuples(st.integers(-z.ndim, z.ndim - 1), *extra).map(
+        lambda a: Call((z, *a[1:]), {"axis": a[0]})))
+
+
+def _exact_zeros(got, expected):
+    assert_close(got, expected, what="gauge_fix(z)")
+    zero = np.asarray(expected) == 0.0
+    assert np.all(np.asarray(got)[zero] == 0.0), "each row's maximum should become exactly 0.0"
+
+
+def reveal_softmax():
+    """Any small logits up to ±1e308, along any axis: a loop softmax with the max subtracted."""
+    return Property("softmax", lambda: _axis_calls(float_arrays(bound=1e308)),
+                    lambda z, axis=-1: _along(_slice_softmax, z, axis).astype(np.float64))
+
+
+def reveal_softmax_float32():
+    """float32 logits up to ±1e4 along any axis: float32 out, rtol 1e-4."""
+    return Property("softmax", lambda: _axis_calls(float_arrays(bound=1e4, dtype=np.float32)),
+                    lambda z, axis=-1: _along(_slice_softmax, z, axis).astype(np.float32), rtol=1e-4, atol=1e-6,
+                    check_dtype=True)
+
+
+def reveal_gauge_fix():
+    """Any small logits (float64 or float32) along any axis: each slice minus its own max, the max exactly 0."""
+    from hypothesis import strategies as st
+
+    arrays = st.one_of(float_arrays(bound=1e6), float_arrays(bound=1e6, dtype=np.float32))
+    return Property("gauge_fix", lambda: _axis_calls(arrays),
+                    lambda z, axis=-1: _along(lambda row: [v - max(row) for v in row], z, axis),
+                    check=_exact_zeros, check_dtype=True)
+
+
+def reveal_softmax_with_shift():
+    """Small logits and a per-row shift up to ±1.7e308 (a scalar, or constant along the axis)."""
+    from hypothesis import strategies as st
+
+    def shifted(z):
+        def call(a):
+            axis, shift, scalar = a
+            c = shift if scalar else np.full(np.delete(z.shape, axis % z.ndim).tolist(), shift)
+            return Call((z, c if scalar else np.expand_dims(c, axis)), {"axis": axis})
+        shifts = st.sampled_from([0.0, 3.5, 1e300, -1e300, 1.7e308])
+        return st.tuples(st.integers(-z.ndim, z.ndim - 1), shifts, st.booleans()).map(call)
+
+    return Property("softmax_with_shift", lambda: float_arrays().flatmap(shifted),
+                    lambda z, c, axis=-1: _along(_slice_softmax, z, axis).astype(np.float64))
+
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_softmax")
 def test_softmax_matches_loop_on_any_axis(solution):
     """softmax matches a row-by-row computation along axis=-1 and along axis=0 of a 3-D array."""
     z = np.random.default_rng(1).normal(size=(3, 4, 5))
@@ -33,6 +108,7 @@ def test_softmax_matches_loop_on_any_axis(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_softmax")
 def test_softmax_finite_for_extreme_logits(solution):
     """Rows like [1e308, -1e308, 0], all equal at -1e308, or spanning 1e4 give finite, correct probabilities."""
     z = np.array([[1e308, -1e308, 0.0, 5.0],
@@ -49,6 +125,7 @@ def test_softmax_finite_for_extreme_logits(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_softmax_float32")
 def test_softmax_float32(solution):
     """float32 logits up to 1e4 in magnitude give a finite float32 softmax (rtol=1e-4)."""
     z = (np.random.default_rng(2).normal(size=(4, 6)) * np.array([[1.0], [50.0], [1e3], [1e4]])).astype(np.float32)
@@ -59,6 +136,7 @@ def test_softmax_float32(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_softmax")
 def test_softmax_invariant_under_exact_shifts(solution):
     """softmax(z + c) equals softmax(z) for exact per-row shifts c up to ±2^20 (no overflow at z + c ~ 1e6)."""
     z = dyadic_logits(3, (6, 5))
@@ -68,6 +146,7 @@ def test_softmax_invariant_under_exact_shifts(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_gauge_fix")
 def test_gauge_fix_max_is_zero(solution):
     """gauge_fix subtracts each row's own max: row maxima are exactly 0.0 along the given axis, dtype kept."""
     z = np.random.default_rng(4).normal(size=(3, 4, 5)) * 10 + np.arange(5) * 100
@@ -80,6 +159,7 @@ def test_gauge_fix_max_is_zero(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_gauge_fix")
 def test_gauge_fix_bit_identical_under_exact_shifts(solution):
     """gauge_fix(z + c) is bit-for-bit gauge_fix(z) for exact per-row shifts c up to ±2^40, on any axis."""
     z = dyadic_logits(5, (7, 6))
@@ -94,6 +174,7 @@ def test_gauge_fix_bit_identical_under_exact_shifts(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_softmax_with_shift")
 def test_softmax_with_shift_survives_huge_shifts(solution):
     """softmax_with_shift(z, c) equals softmax(z) for per-row shifts up to ±1e300 and ±1.7e308."""
     z = np.random.default_rng(6).normal(size=(6, 5))
