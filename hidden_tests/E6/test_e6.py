@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified
+from runner.counterexamples import Call, Property, float_array, float_arrays
 
 
 def _ln(x, gamma, eps):
@@ -29,7 +30,42 @@ def _jvp_explicit(x, t, gamma, eps):
     return out.reshape(x.shape)
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small x, t; never hidden data) ----
+
+def _jvp_calls(dtype=np.float64):
+    """Small 1-D to 3-D x and t of one shape, with or without gamma= and eps= (float32: eps=0.5, |t| <= 3, so
+    rounding amplified by 1 / sqrt(var + eps) stays far below the tolerance)."""
+    from hypothesis import strategies as st
+
+    wide = dtype == np.float64
+
+    def with_t(x):
+        gamma = st.one_of(st.none(), float_array(x.shape[-1:], 3.0, dtype))
+        eps = st.sampled_from([None, 0.5, 1e-3] if wide else [0.5])
+        return st.tuples(float_array(x.shape, 10.0 if wide else 3.0, dtype), gamma, eps).map(
+            lambda tge: Call((x, tge[0]), {k: v for k, v in zip(("gamma", "eps"), tge[1:]) if v is not None}))
+
+    return float_arrays(dtype=dtype).flatmap(with_t)
+
+
+def _expected(x, t, gamma=None, eps=1e-5):
+    x, t = np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)
+    return _jvp_explicit(x, t, None if gamma is None else np.asarray(gamma, dtype=np.float64), eps)
+
+
+def reveal_any():
+    """Any small float64 x and t, with or without gamma and eps: the explicit Jacobian of each row times t."""
+    return Property("layer_norm_jvp", _jvp_calls, _expected)
+
+
+def reveal_float32():
+    """float32 x, t (gamma float32 too), eps=0.5: float32 out, rtol and atol 1e-4."""
+    return Property("layer_norm_jvp", lambda: _jvp_calls(np.float32),
+                    lambda *a, **kw: _expected(*a, **kw).astype(np.float32), rtol=1e-4, atol=1e-4, check_dtype=True)
+
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_any")
 def test_matches_explicit_jacobian(solution):
     """Equals J @ t with the explicit LayerNorm Jacobian (d=7, batched rows, random gamma)."""
     rng = np.random.default_rng(0)
@@ -41,6 +77,7 @@ def test_matches_explicit_jacobian(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_matches_finite_differences(solution):
     """Agrees with central finite differences (h=1e-6) of LayerNorm along t (rtol 1e-5)."""
     rng = np.random.default_rng(1)
@@ -54,6 +91,7 @@ def test_matches_finite_differences(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_eps_enters_inside_sqrt(solution):
     """Uses s = sqrt(var + eps): correct for eps=0.5 on rows of small variance."""
     rng = np.random.default_rng(2)
@@ -63,6 +101,7 @@ def test_eps_enters_inside_sqrt(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_zero_along_invariant_directions(solution):
     """With eps=0 the JVP vanishes along t = 1 (shift) and t = x (scale)."""
     rng = np.random.default_rng(3)
@@ -90,6 +129,7 @@ def test_large_d_without_jacobian(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_kept_and_inputs_unchanged(solution):
     """float32 x, t, gamma give a float32 result (rtol 1e-4); no input is modified in place."""
     rng = np.random.default_rng(5)
