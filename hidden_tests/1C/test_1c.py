@@ -86,9 +86,9 @@ def reveal_jvp_default_axis():
 
 
 def reveal_jvp_float32():
-    """float32 p and v along any axis: float32 out, rtol 1e-4."""
+    """float32 p and v along any axis: float32 out, rtol 1e-4 (atol 1e-5: |v| reaches 10)."""
     return Property("softmax_jvp", lambda: _pv_calls(dtype=np.float32),
-                    lambda p, v, axis=-1: _loop_jvp(p, v, axis).astype(np.float32), rtol=1e-4, atol=1e-6,
+                    lambda p, v, axis=-1: _loop_jvp(p, v, axis).astype(np.float32), rtol=1e-4, atol=1e-5,
                     check_dtype=True)
 
 
