@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property, float_array, sizes
 
 D_MODEL, D_HEAD, VOCAB = 6, 4, 9
 
@@ -37,7 +38,40 @@ def _loop_delta(x, a, W_V, W_O, W_U):
     return out
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small x, a, weights; never hidden data) --
+
+def _ov_calls(dtype=np.float64):
+    """d_model, d_head, vocab from 1 to 3; x_j of 0 to 2 leading axes; a_ij of any shape that broadcasts to them."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    def build(dims):
+        (d_model, d_head, vocab), lead = dims
+
+        def weights(a_shape):
+            return st.tuples(float_array(lead + (d_model,), 3.0, dtype), float_array(a_shape, 1.0, dtype),
+                             float_array((d_head, d_model), 3.0, dtype), float_array((d_model, d_head), 3.0, dtype),
+                             float_array((vocab, d_model), 3.0, dtype)).map(lambda args: Call(args))
+
+        return hnp.broadcastable_shapes(lead, min_dims=0, max_dims=len(lead) + 1, max_side=3).flatmap(weights)
+
+    lead = hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3)
+    return st.tuples(sizes(3), lead).flatmap(build)
+
+
+def reveal_any():
+    """Any small float64 inputs: a * W_U (W_O (W_V x)) row by row, one matrix-vector product at a time."""
+    return Property("ov_logit_delta", _ov_calls, _loop_delta, check_dtype=True)
+
+
+def reveal_float32():
+    """float32 inputs: a float32 update, rtol 1e-4."""
+    return Property("ov_logit_delta", lambda: _ov_calls(np.float32),
+                    lambda *args: _loop_delta(*args).astype(np.float32), rtol=1e-4, atol=1e-4, check_dtype=True)
+
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_single_token_matches_definition(solution):
     """One source vector [d_model] and a scalar weight give a * W_U W_O W_V x_j, shape [vocab]."""
     rng = np.random.default_rng(0)
@@ -50,6 +84,7 @@ def test_single_token_matches_definition(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_linear_in_the_attention_weight(solution):
     """The update is linear in a_ij: zero for a = 0, and a quarter of the a = 1 update for a = 0.25."""
     rng = np.random.default_rng(1)
@@ -61,6 +96,7 @@ def test_linear_in_the_attention_weight(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_batch_with_one_weight_per_position(solution):
     """x_j of shape [B, L, d_model] with a_ij of shape [B, L] gives [B, L, vocab], each row scaled by its own weight."""
     rng = np.random.default_rng(2)
@@ -74,6 +110,7 @@ def test_batch_with_one_weight_per_position(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_scalar_weight_on_a_batch(solution):
     """A scalar a_ij applies to every row of a [B, L, d_model] batch."""
     rng = np.random.default_rng(3)
@@ -84,6 +121,7 @@ def test_scalar_weight_on_a_batch(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_weight_broadcasting(solution):
     """a_ij broadcasts against x_j's leading axes: [B, 1] against [B, L], and [3] against a single [d_model] vector."""
     rng = np.random.default_rng(4)
@@ -101,6 +139,7 @@ def test_weight_broadcasting(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_embedded_tokens_read_the_ov_circuit(solution):
     """For x_j = W_E[:, t] and tied W_U = W_E.T, the update is a * column t of W_E^T W_O W_V W_E."""
     rng = np.random.default_rng(5)
@@ -130,6 +169,7 @@ def test_does_not_modify_inputs(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_stays_float32(solution):
     """float32 x_j, a_ij and weights give a float32 update with the right values (rtol 1e-4)."""
     rng = np.random.default_rng(7)
