@@ -522,7 +522,8 @@ def render_solution(console: Console, sol) -> None:
     from rich.panel import Panel
     from rich.syntax import Syntax
 
-    console.print(Panel(Syntax(sol.reference, "python", theme="ansi_dark", background_color="default"),
+    console.print(Panel(Syntax(sol.reference, "python", theme="ansi_dark", background_color="default",
+                               word_wrap=True),
                         title=f"{sol.exercise.id} · reference solution", title_align="left"))
     if sol.answers.strip():
         console.print(Group(Text("Model answers", style="bold"), Markdown(sol.answers)))

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from runner.bank import ID_PATTERN, BankLayout
-from runner.errors import UsageError
+from runner.errors import UsageError, WorkspaceError
 
 BANK_DOCS = ("SCHEMA.md", "CONVENTIONS.md")  # copied from the built-in bank into a new one
 
@@ -220,14 +220,18 @@ def init_bank(root: Path, docs_from: Path | None = None) -> list[Path]:
         source = BankLayout(docs_from).exercises_dir / name if docs_from else None
         if source is not None and source.is_file():
             files[layout.exercises_dir / name] = source.read_text(encoding="utf-8")
-    layout.exercises_dir.mkdir(parents=True)
     written = []
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            continue  # a folder that already holds a README or .gitignore keeps its own
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+    try:
+        layout.exercises_dir.mkdir(parents=True)
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():
+                continue  # a folder that already holds a README or .gitignore keeps its own
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot create a bank at {root}: {exc.strerror or exc}",
+                             fix="Choose a folder you can write to.") from None
     return written
 
 

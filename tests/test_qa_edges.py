@@ -1,0 +1,30 @@
+"""Edges a new user hits: long solution lines, unwritable bank folders (found by walking the product)."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+from runner import render
+from runner.cli import app
+
+
+def test_solution_wraps_long_lines_instead_of_cutting_them():
+    long_line = "    return e / np.where(s > 0, s, 1)  # s == 0 only for an all -inf slice, whose e is all zeros END"
+    sol = SimpleNamespace(exercise=SimpleNamespace(id="1A"), reference=f"def f():\n{long_line}\n", answers="")
+    out = io.StringIO()
+    render.render_solution(Console(file=out, width=80, color_system=None), sol)
+    text = out.getvalue()
+    assert "END" in text  # Rich cut the line at the panel's edge before word_wrap
+
+
+def test_bank_init_where_it_cannot_write_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(app, ["bank", "init", str(blocker / "bank")])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: cannot create a bank at") and "internal error" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
