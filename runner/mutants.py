@@ -403,7 +403,7 @@ def load_equivalents(path: Path) -> tuple[dict[str, str], list[str]]:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}  # ids stay strings
     except yaml.YAMLError as exc:
         return {}, [f"is not valid YAML ({str(exc).splitlines()[0]}). Fix it"]
     if not isinstance(data, dict):

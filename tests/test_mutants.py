@@ -163,9 +163,10 @@ def test_equivalents_file_suppresses_recorded_survivors_and_flags_stale_entries(
 
 def test_equivalents_file_needs_a_reason_per_entry(tmp_path):
     path = tmp_path / "equivalent_mutants.yaml"
-    path.write_text("abc12345: fine reason\nbcd23456:\n")
+    path.write_text("abc12345: fine reason\nbcd23456:\n01234567: an all-digit id stays a string\n")
     good, bad = mutants.load_equivalents(path)
-    assert good == {"abc12345": "fine reason"} and len(bad) == 1 and "bcd23456" in bad[0]
+    assert good == {"abc12345": "fine reason", "01234567": "an all-digit id stays a string"}
+    assert len(bad) == 1 and "bcd23456" in bad[0]
     path.write_text("- a list\n")
     assert mutants.load_equivalents(path)[1]
 
