@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property, float_array
 
 L, D_MODEL, D_HEAD, B = 5, 8, 3, 2
 
@@ -39,7 +40,58 @@ def _loop_logits(X, W_Q, W_K, P=None, Pk=None):
     return out
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (small X, W_Q, W_K, P; never hidden data) ----
+
+def _qk_calls(dtype=np.float64, positions=None):
+    """B (or no batch axis), L, d_model, d_head from 1 to 3; P [L, d_model] given or not (`positions`: always)."""
+    from hypothesis import strategies as st
+
+    def build(dims):
+        batch, L, d_model, d_head = dims
+        lead = () if batch == 0 else (batch,)
+        with_p = st.just(True) if positions else st.booleans()
+        return st.tuples(float_array(lead + (L, d_model), 3.0, dtype), float_array((d_head, d_model), 3.0, dtype),
+                         float_array((d_head, d_model), 3.0, dtype), float_array((L, d_model), 3.0, dtype),
+                         with_p).map(lambda a: Call(a[:4] if a[4] else a[:3]))
+
+    return st.tuples(st.integers(0, 2), *[st.integers(1, 3)] * 3).flatmap(build)
+
+
+def _loop_terms(X, W_Q, W_K, P):
+    """The four terms by loops, sequence by sequence: (x, x), (x, p), (p, x), (p, p)."""
+    X = np.asarray(X, dtype=np.float64)
+    zero = np.zeros(X.shape[-2:])
+    tt = _loop_logits(X, W_Q, W_K)
+    parts = [[_loop_logits(zero, W_Q, W_K, P=a, Pk=b) for a, b in ((X[i], P), (P, X[i]), (P, P))]
+             for i in np.ndindex(X.shape[:-2])]
+    tp, pt, pp = (np.stack([part[k] for part in parts]).reshape(tt.shape) for k in range(3))
+    return tt, tp, pt, pp
+
+
+def _four_terms(got, expected):
+    assert isinstance(got, (tuple, list)) and len(got) == 4, "qk_logit_terms should return four arrays"
+    for name, g, e in zip(("token-token", "token-position", "position-token", "position-position"), got, expected):
+        assert_close(g, e, what=f"the {name} term")
+
+
+def reveal_logits():
+    """Any small float64 X (with or without a batch axis), W_Q, W_K, with or without P: loop logits."""
+    return Property("qk_logits", _qk_calls, _loop_logits, check_dtype=True)
+
+
+def reveal_terms():
+    """Any small X, W_Q, W_K, P: the four terms, each by loops."""
+    return Property("qk_logit_terms", lambda: _qk_calls(positions=True), _loop_terms, check=_four_terms)
+
+
+def reveal_float32():
+    """float32 X, W_Q, W_K, P: float32 logits, rtol 1e-4."""
+    return Property("qk_logits", lambda: _qk_calls(np.float32), lambda *a: _loop_logits(*a).astype(np.float32),
+                    rtol=1e-4, atol=1e-4, check_dtype=True)
+
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_logits")
 def test_single_sequence_matches_definition(solution):
     """[L, d_model] input: entry [i, j] is (W_Q x_i)·(W_K x_j)/sqrt(d_head), query i on rows, key j on columns."""
     rng = np.random.default_rng(0)
@@ -52,6 +104,7 @@ def test_single_sequence_matches_definition(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_logits")
 def test_scale_is_one_over_sqrt_d_head(solution):
     """The logits are divided by sqrt(d_head) (the query/key width), not by d_head or sqrt(d_model)."""
     rng = np.random.default_rng(1)
@@ -63,6 +116,7 @@ def test_scale_is_one_over_sqrt_d_head(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_logits")
 def test_batched_input(solution):
     """[B, L, d_model] input gives [B, L, L], one pattern of logits per sequence."""
     rng = np.random.default_rng(2)
@@ -75,6 +129,7 @@ def test_batched_input(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_logits")
 def test_batch_elements_do_not_mix(solution):
     """Changing one sequence of a batch leaves the logits of the other sequence unchanged."""
     rng = np.random.default_rng(3)
@@ -89,6 +144,7 @@ def test_batch_elements_do_not_mix(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_logits")
 def test_positions_are_added_before_both_projections(solution):
     """With P, queries are W_Q (x_i + p_i) and keys are W_K (x_j + p_j)."""
     rng = np.random.default_rng(4)
@@ -102,6 +158,7 @@ def test_positions_are_added_before_both_projections(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_logits")
 def test_positions_broadcast_over_the_batch(solution):
     """A [L, d_model] P is added to every sequence of a [B, L, d_model] batch."""
     rng = np.random.default_rng(5)
@@ -113,6 +170,7 @@ def test_positions_broadcast_over_the_batch(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_logits")
 def test_positions_break_ties_between_identical_tokens(solution):
     """A sequence of one repeated token gives equal logits across keys; adding positions makes them differ."""
     rng = np.random.default_rng(6)
@@ -127,6 +185,7 @@ def test_positions_break_ties_between_identical_tokens(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_terms")
 def test_terms_match_definitions(solution):
     """qk_logit_terms gives (W_Q a_i)·(W_K b_j)/sqrt(d_head) for (a, b) = (x, x), (x, p), (p, x), (p, p)."""
     rng = np.random.default_rng(7)
@@ -147,6 +206,7 @@ def test_terms_match_definitions(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_terms")
 def test_terms_sum_to_the_logits_batched(solution):
     """For a [B, L, d_model] batch every term is [B, L, L] and the four terms add up to qk_logits with P."""
     rng = np.random.default_rng(8)
@@ -178,6 +238,7 @@ def test_does_not_modify_inputs(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_stays_float32(solution):
     """float32 X, W_Q, W_K and P give float32 logits with the right values (rtol 1e-4)."""
     rng = np.random.default_rng(10)
