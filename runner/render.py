@@ -594,9 +594,17 @@ def export_session(report, path) -> None:
         console = Console(file=io.StringIO(), record=True, width=100, force_terminal=True, color_system="truecolor")
         render_session(console, report, final=True)
         svg = console.export_svg(title=f"practice · mock session {report.session.id}")
-        Path(path).write_text(report_page.offline_svg(svg), encoding="utf-8")
+        text = report_page.offline_svg(svg)
     else:
-        Path(path).write_text(report_page.page(report), encoding="utf-8")
+        text = report_page.page(report)
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        from runner.errors import WorkspaceError
+
+        raise WorkspaceError(f"cannot write the report to {path}: {exc.strerror or exc}",
+                             fix=f"Choose a folder that exists; export again with "
+                                 f"`practice mock report {report.session.id} --export FILE`.") from None
 
 
 def render_versions(console: Console, exercise, attempt, snapshots) -> None:

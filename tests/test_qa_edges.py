@@ -28,3 +28,14 @@ def test_bank_init_where_it_cannot_write_is_one_line(tmp_path):
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("error: cannot create a bank at") and "internal error" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_mock_report_export_into_a_missing_folder_is_one_line(practice_env, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(app, ["mock", "start", "--ids", "D1", "--minutes", "5"]).exit_code == 0
+    assert runner.invoke(app, ["mock", "finish"]).exit_code == 0
+    for name in ("r.html", "r.svg"):
+        result = runner.invoke(app, ["mock", "report", "1", "--export", str(tmp_path / "missing" / name)])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith("error: cannot write the report to") and "mock report 1 --export" in \
+            result.stderr
