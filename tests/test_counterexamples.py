@@ -18,7 +18,7 @@ from runner.counterexamples import Call, Property, differences, literal, search
 from runner.grading.inprocess import load_module
 
 GOLDEN = Path(__file__).parent / "golden" / "counterexamples.json"
-EXERCISES = ("1A", "1B", "2A", "E3", "E11")
+EXERCISES = ("1A", "1B", "2A", "E3", "E11", "1C", "2D", "3A", "3B", "E6", "E20")
 # (exercise, known-wrong solution, the check it fails): its counterexample is in the golden file.
 CASES = [
     ("1A", "no_max_subtraction", "test_large_magnitude_logits"),
@@ -32,6 +32,15 @@ CASES = [
     ("E3", "divide_before_shift", "test_tiny_tau_is_finite_one_hot"),
     ("E11", "diagonal_masked", "test_first_position_copies_its_value"),
     ("E11", "mask_after_softmax", "test_matches_loop"),
+    ("1C", "wrong_sign", "test_jvp_any_axis_and_batch_shape"),
+    ("1C", "jacobian_1d_only", "test_jacobian_shape_and_values"),
+    ("2D", "centres_like_layernorm", "test_matches_definition_batched"),
+    ("2D", "upcasts_float32", "test_float32_stays_float32"),
+    ("3A", "scales_by_d_head", "test_scale_is_one_over_sqrt_d_head"),
+    ("3B", "weights_not_transposed", "test_single_token_matches_definition"),
+    ("E6", "mean_held_fixed", "test_matches_explicit_jacobian"),
+    ("E20", "naive_softmax", "test_softmax_finite_for_extreme_logits"),
+    ("E20", "gauge_fix_global_max", "test_gauge_fix_max_is_zero"),
 ]
 NO_TIME_LIMIT = 600.0  # the call budget alone bounds the search: results do not depend on the machine's load
 
@@ -86,6 +95,30 @@ def test_counterexamples_of_known_wrong_solutions_are_golden():
                 _learner(exercise, wrong)(function, *args, **kwargs)
             continue
         assert literal(_learner(exercise, wrong)(function, *args, **kwargs)) == found["yours"], key
+
+def test_counterexamples_beyond_the_first_exercises_are_minimal():
+    """The golden inputs are the smallest that show each mistake (read from the golden file the test above checks)."""
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    calls = {key: found["call"] for key, found in golden.items()}
+    # a flipped sign needs two entries and a v that is not constant (p = softmax(0) is uniform)
+    assert calls["1C/wrong_sign/test_jvp_any_axis_and_batch_shape"] == \
+        "softmax_jvp(np.array([0.5, 0.5]), np.array([0.0, 1.0]), axis=0)"
+    assert calls["1C/jacobian_1d_only/test_jacobian_shape_and_values"] == "softmax_jacobian(np.array([[1.0]]))"
+    # centring shows on a single entry; an upcast on a single float32 zero
+    assert calls["2D/centres_like_layernorm/test_matches_definition_batched"] == "rms_norm(np.array([1.0]))"
+    assert golden["2D/upcasts_float32/test_float32_stays_float32"]["where"] == "dtype: yours float64, expected float32"
+    # d_head = 2 is the smallest width where d_head and sqrt(d_head) differ
+    assert calls["3A/scales_by_d_head/test_scale_is_one_over_sqrt_d_head"] == \
+        "qk_logits(np.array([[1.0]]), np.array([[1.0], [1.0]]), np.array([[1.0], [1.0]]))"
+    # untransposed weights need one axis of a different length (vocab 2, d_model 1)
+    assert calls["3B/weights_not_transposed/test_single_token_matches_definition"].endswith(
+        "np.array([[0.0]]), np.array([[0.0]]), np.array([[0.0], [0.0]]))")
+    assert calls["E6/mean_held_fixed/test_matches_explicit_jacobian"] == \
+        "layer_norm_jvp(np.array([0.0]), np.array([1.0]))"
+    assert calls["E20/naive_softmax/test_softmax_finite_for_extreme_logits"] == "softmax(np.array([710.0]), axis=0)"
+    assert calls["E20/gauge_fix_global_max/test_gauge_fix_max_is_zero"] == \
+        "gauge_fix(np.array([[0.0, 1.0]]), axis=0)"
+
 
 def test_search_is_deterministic_and_exposes_what_learner_code_raises():
     checks = _checks("1A")
