@@ -13,7 +13,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from runner.bank import Exercise
-from runner.errors import UsageError
+from runner.errors import UsageError, WorkspaceError
 from runner.results import GradeResult, Outcome, Status, TestResult
 
 
@@ -268,6 +268,14 @@ def csv_row(record: dict, names: list[str]) -> list:
                                   record["error"] or "", *[points.get(n, 0.0) for n in names])]
 
 
+def check_writable(*paths: Path | None) -> None:
+    """Refuse an output file whose folder does not exist (or is a file) with one line, before any work."""
+    for path in paths:
+        if path is not None and not Path(path).absolute().parent.is_dir():
+            raise WorkspaceError(f"cannot write {path}: its folder {Path(path).parent} does not exist",
+                                 fix="Create the folder first, or choose another path.")
+
+
 def write_csv(results: list[dict], path: Path) -> None:
     """All rows at once (`grade merge`); `practice grade` writes them as they arrive through Reports."""
     names = list(dict.fromkeys(t["name"] for r in results for t in r["tests"]))
@@ -327,6 +335,7 @@ class Reports:
         self._writer = None
 
     def __enter__(self) -> Reports:
+        check_writable(self.csv_path, self.junit_path)  # before grading, not after it
         if self.csv_path is not None:
             self._fh = open(self.csv_path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
             self._writer = csv.writer(self._fh)

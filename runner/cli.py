@@ -402,6 +402,7 @@ def grade(exercise_id: str = typer.Argument(..., help="Exercise id, or `merge` t
     from runner import batch
 
     if exercise_id.lower() == "merge":
+        batch.check_writable(csv_file, junit)
         results = batch.read_json_lines(paths)
         exercise_name = results[0]["exercise"] if results else "merge"
         if csv_file:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from types import SimpleNamespace
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -39,3 +40,12 @@ def test_mock_report_export_into_a_missing_folder_is_one_line(practice_env, tmp_
         assert result.exit_code == 1, result.output
         assert result.stderr.startswith("error: cannot write the report to") and "mock report 1 --export" in \
             result.stderr
+
+
+@pytest.mark.parametrize("option", ["--csv", "--junit"])
+def test_grade_output_into_a_missing_folder_is_refused_before_grading(practice_env, tmp_path, option):
+    out = tmp_path / "missing" / "grades.out"
+    for args in (["grade", "D1", str(tmp_path / "nobody.py")], ["grade", "merge", str(tmp_path / "none.jsonl")]):
+        result = CliRunner().invoke(app, [*args, option, str(out)])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(f"error: cannot write {out}: its folder") and "Traceback" not in result.output
