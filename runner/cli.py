@@ -233,8 +233,9 @@ def versions(exercise_id: str = IdArg,
         return
     exercise, attempt, snapshots = p.versions(exercise_id)
     if show is not None:
-        if not 1 <= show <= len(snapshots):
-            raise UsageError(f"{exercise.id} has no saved version {show}", fix=f"Choose 1–{len(snapshots)}.")
+        from runner.core import check_version
+
+        check_version(exercise.id, show, snapshots)
         typer.echo(snapshots[show - 1].source, nl=False)
         return
     render.render_versions(render.make_console(), exercise, attempt, snapshots)

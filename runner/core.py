@@ -379,9 +379,7 @@ class Practice:
     def restore(self, exercise_id: str, number: int) -> tuple[Path, Path | None]:
         """Put saved version `number` back in the learner's file; the current file is moved aside, not lost."""
         exercise, attempt, snapshots = self.versions(exercise_id)
-        if not 1 <= number <= len(snapshots):
-            raise UsageError(f"{exercise.id} has no saved version {number}",
-                             fix=f"Choose 1–{len(snapshots)}; see `practice versions {exercise.id}`.")
+        check_version(exercise.id, number, snapshots)
         path = Path(attempt.file)
         moved = move_aside(path, self.clock()) if path.exists() else None
         path.write_text(snapshots[number - 1].source, encoding="utf-8")
@@ -426,3 +424,15 @@ class Practice:
                                    round(sum(scores) / len(exercises), 1)))
         graded = [s for s in self.store.submissions() if s.score is not None]
         return rows, graded
+
+
+def check_version(exercise_id: str, number: int, snapshots: list) -> None:
+    """Refuse a version number the open attempt does not have, saying which ones it has (if any)."""
+    if 1 <= number <= len(snapshots):
+        return
+    if not snapshots:
+        raise UsageError(f"{exercise_id} has no saved versions in this attempt",
+                         fix=f"The live view of `practice start {exercise_id}` saves one at every save; files moved "
+                             f"aside by --restart or --restore sit beside yours as *.old.py.")
+    raise UsageError(f"{exercise_id} has no saved version {number}",
+                     fix=f"Choose 1–{len(snapshots)}; see `practice versions {exercise_id}`.")

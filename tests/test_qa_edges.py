@@ -49,3 +49,12 @@ def test_grade_output_into_a_missing_folder_is_refused_before_grading(practice_e
         result = CliRunner().invoke(app, [*args, option, str(out)])
         assert result.exit_code == 1, result.output
         assert result.stderr.startswith(f"error: cannot write {out}: its folder") and "Traceback" not in result.output
+
+
+def test_versions_of_an_attempt_with_none_say_so(practice_env):
+    runner = CliRunner()
+    assert runner.invoke(app, ["start", "D1", "--no-live"]).exit_code == 0
+    for option in ("--show", "--restore"):
+        result = runner.invoke(app, ["versions", "D1", option, "1"])
+        assert result.exit_code == 2, result.output
+        assert "no saved versions in this attempt" in result.stderr and "1–0" not in result.stderr
