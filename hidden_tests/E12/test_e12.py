@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property, float_array, float_arrays
 
 D_MODEL, D_HEAD = 6, 3
 
@@ -46,7 +47,64 @@ def loop_terms(X, W_Q, W_K):
     return {k: v / np.sqrt(W_Q.shape[0]) for k, v in terms.items()}
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (small X, W_Q, W_K, W; never hidden data) ----
+
+def _logit_calls(dtype=np.float64, center=None):
+    """X with 0 to 2 leading axes, L, d_model, d_head from 1 to 3; center= absent, False or True (or `center`)."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    def build(dims):
+        lead, L, d_model, d_head = dims
+        flag = st.just(center) if center is not None else st.sampled_from([None, False, True])
+        return st.tuples(float_array(lead + (L, d_model), 3.0, dtype), float_array((d_head, d_model), 3.0, dtype),
+                         float_array((d_head, d_model), 3.0, dtype), flag).map(
+            lambda a: Call(a[:3], {} if a[3] is None else {"center": a[3]}))
+
+    lead = hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=2)
+    return st.tuples(lead, *[st.integers(1, 3)] * 3).flatmap(build)
+
+
+def _loop_logits_any(X, W_Q, W_K, center=False):
+    X, W_Q, W_K = (np.asarray(a, dtype=np.float64) for a in (X, W_Q, W_K))
+    out = np.empty(X.shape[:-1] + X.shape[-2:-1])
+    for idx in np.ndindex(X.shape[:-2]):
+        out[idx] = loop_logits(X[idx], W_Q, W_K, center=center)
+    return out
+
+
+def _loop_fold(W):
+    W = np.asarray(W, dtype=np.float64)
+    out = np.empty_like(W)
+    for idx in np.ndindex(W.shape[:-1]):
+        row = W[idx].tolist()
+        out[idx] = [v - sum(row) / len(row) for v in row]
+    return out
+
+
+def reveal_logits():
+    """Any small X (any leading axes), W_Q, W_K, centered or not: per-sequence (i, j) loops."""
+    return Property("attention_logits", _logit_calls, _loop_logits_any, check_dtype=True)
+
+
+def reveal_fold():
+    """Any small W [d_head, d_model] or [n_heads, d_head, d_model]: each row minus its own mean over d_model."""
+    return Property("fold_centering", lambda: _call_of(float_arrays(min_dims=2)), _loop_fold)
+
+
+def _call_of(arrays):
+    return arrays.map(lambda a: Call((a,)))
+
+
+def reveal_float32():
+    """float32 X, W_Q, W_K with center=True: float32 logits, rtol 1e-4."""
+    return Property("attention_logits", lambda: _logit_calls(np.float32, center=True),
+                    lambda *a, **kw: _loop_logits_any(*a, **kw).astype(np.float32), rtol=1e-4, atol=1e-4,
+                    check_dtype=True)
+
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_logits")
 def test_raw_logits_match_loop(solution):
     """Raw logits[i, j] = (W_Q x_i)·(W_K x_j)/sqrt(d_head), query i on rows, with W_Q != W_K and d_head != d_model."""
     X, W_Q, W_K = setup(1)
@@ -56,6 +114,7 @@ def test_raw_logits_match_loop(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_logits")
 def test_batched_logits_do_not_mix(solution):
     """Any leading batch axes work ([2, 3, L, d_model] -> [2, 3, L, L]) and sequences do not mix."""
     X, W_Q, W_K = setup(2, lead=(2, 3), L=4)
@@ -66,6 +125,7 @@ def test_batched_logits_do_not_mix(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_logits")
 def test_centered_logits_ignore_the_ones_direction(solution):
     """center=True centers each x_i over features; adding any multiple of 1 to any x_i then changes nothing."""
     X, W_Q, W_K = setup(3)
@@ -101,6 +161,7 @@ def test_terms_sum_to_raw_minus_centered(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_fold")
 def test_fold_centering(solution):
     """fold_centering(W) = W P: rows sum to 0, W_folded x = W center(x), idempotent, works with a head axis."""
     rng = np.random.default_rng(6)
@@ -118,6 +179,7 @@ def test_fold_centering(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_kept_and_inputs_unchanged(solution):
     """float32 stays float32 (rtol=1e-4) in all three functions, and no input is modified in place."""
     X, W_Q, W_K = (a.astype(np.float32) for a in setup(8, L=4))
