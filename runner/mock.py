@@ -18,7 +18,7 @@ from runner.bank import DIFFICULTIES, Exercise
 from runner.clock import Timebox, session_timebox
 from runner.errors import BankError, NoAttempt, UsageError
 from runner.store import Attempt, Session, Submission
-from runner.workspace import create_from_stub
+from runner.workspace import create_from_stub, move_aside
 
 SCORE_SCALE = "0-100: the mean of the task scores, each task weighted equally"
 
@@ -207,6 +207,8 @@ class MockSessions:
         folder = self.p.locations.workspace / f"mock-{session.id}"
         for exercise in exercises:
             path = folder / exercise.id / exercise.stub
+            if path.exists():  # left by a session of the same number in an earlier history: start from the stub
+                move_aside(path, now)
             create_from_stub(path, exercise)
             self.p.store.start_attempt(exercise.id, str(path), exercise.time_limit_s, now, session.id)
         if watch:

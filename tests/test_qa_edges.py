@@ -58,3 +58,14 @@ def test_versions_of_an_attempt_with_none_say_so(practice_env):
         result = runner.invoke(app, ["versions", "D1", option, "1"])
         assert result.exit_code == 2, result.output
         assert "no saved versions in this attempt" in result.stderr and "1–0" not in result.stderr
+
+
+def test_a_new_mock_session_starts_from_the_stub_and_keeps_a_leftover_file(practice_env):
+    """A reset history numbers sessions from 1 again; mock-1's old (solved) file must not be graded as new work."""
+    old = practice_env / "ws" / "mock-1" / "D1" / "double.py"
+    old.parent.mkdir(parents=True)
+    old.write_text("def double(x):\n    return x * 2\n")
+    assert CliRunner().invoke(app, ["mock", "start", "--ids", "D1", "--minutes", "5"]).exit_code == 0
+    assert "return x * 2" not in old.read_text()
+    kept = list(old.parent.glob("double.*.old.py"))
+    assert len(kept) == 1 and kept[0].read_text() == "def double(x):\n    return x * 2\n"
