@@ -69,3 +69,4 @@ def test_a_new_mock_session_starts_from_the_stub_and_keeps_a_leftover_file(pract
     assert "return x * 2" not in old.read_text()
     kept = list(old.parent.glob("double.*.old.py"))
     assert len(kept) == 1 and kept[0].read_text() == "def double(x):\n    return x * 2\n"
+    assert CliRunner().invoke(app, ["mock", "finish"]).exit_code == 0  # stops the session's watcher
