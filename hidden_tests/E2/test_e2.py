@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_not_modified, assert_scalar
+from runner.counterexamples import Call, Property, float_array
 
 D_MODEL, D_HEAD, D_V, L = 6, 3, 4, 5
 
@@ -36,7 +37,47 @@ def _attention_batched(X, W_Q, W_K, W_V):
     return out.reshape(X.shape[:-1] + (W_V.shape[0],))
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (small X, weights, perm; never hidden data) ---
+
+def _e2_calls(gap=False):
+    """X with 0 to 2 leading axes; L, d_model, d_head, d_v from 1 to 3; for the gap a permutation of range(L) and
+    W_pos [d_model, n_ctx >= L] or none."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    def build(dims):
+        lead, L, d_model, d_head, d_v, extra = dims
+        arrays = (float_array(lead + (L, d_model), 3.0), float_array((d_head, d_model), 3.0),
+                  float_array((d_head, d_model), 3.0), float_array((d_v, d_model), 3.0))
+        if not gap:
+            return st.tuples(*arrays).map(lambda a: Call(a))
+        w_pos = st.one_of(st.none(), float_array((d_model, L + extra), 3.0))
+        return st.tuples(*arrays, st.permutations(range(L)), w_pos).map(
+            lambda a: Call((*a[:4], np.array(a[4])), {} if a[5] is None else {"W_pos": a[5]}))
+
+    lead = hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=2)
+    return st.tuples(lead, *[st.integers(1, 3)] * 4, st.integers(0, 2)).flatmap(build)
+
+
+def _loop_gap(X, W_Q, W_K, W_V, perm, W_pos=None):
+    X = np.asarray(X, dtype=np.float64)
+    if W_pos is None:
+        W_pos = np.zeros((X.shape[-1], X.shape[-2]))
+    return _expected_gap(X, W_Q, W_K, W_V, perm, W_pos)
+
+
+def reveal_attention():
+    """Any small X (any leading axes), W_Q, W_K, W_V: the loop attention, one sequence at a time."""
+    return Property("attention_no_pos", _e2_calls, _attention_batched)
+
+
+def reveal_gap():
+    """Any small X, weights, permutation, with or without W_pos: the gap from loop attention."""
+    return Property("equivariance_gap", lambda: _e2_calls(gap=True), _loop_gap)
+
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_attention")
 def test_attention_matches_loop(solution):
     """attention_no_pos matches an explicit loop (scale 1/sqrt(d_head), softmax over keys, X @ W.T)."""
     W_Q, W_K, W_V = _weights(0)
@@ -46,6 +87,7 @@ def test_attention_matches_loop(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_attention")
 def test_attention_handles_extra_batch_axes(solution):
     """attention_no_pos works on [L, d_model] and on [B1, B2, L, d_model] inputs."""
     W_Q, W_K, W_V = _weights(2)
@@ -57,6 +99,7 @@ def test_attention_handles_extra_batch_axes(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_gap")
 def test_gap_is_zero_without_positions(solution):
     """Without positional embeddings, permuting tokens permutes outputs: the gap is rounding error (~1e-15)."""
     W_Q, W_K, W_V = _weights(4)
@@ -74,6 +117,7 @@ def _expected_gap(X, W_Q, W_K, W_V, perm, W_pos):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_gap")
 def test_gap_with_positions(solution):
     """With absolute positions added per slot, the gap is clearly non-zero and has the right size."""
     W_Q, W_K, W_V = _weights(6)
@@ -89,6 +133,7 @@ def test_gap_with_positions(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_gap")
 def test_identity_permutation_gap_is_zero(solution):
     """The identity permutation gives a zero gap even with positions."""
     W_Q, W_K, W_V = _weights(8)
