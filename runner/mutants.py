@@ -292,7 +292,8 @@ class _Generator(ast.NodeVisitor):
             if kw.arg == "axis":
                 for text in _other_axes(kw.value):
                     self.replace("axis", kw.value, text)
-        positional = [a for a in node.args if not isinstance(a, ast.Starred)] if _callee(node) not in SYMMETRIC else []
+        symmetric = _callee(node) in SYMMETRIC or isinstance(node.func, ast.Name) and node.func.id in ("min", "max")
+        positional = [] if symmetric else [a for a in node.args if not isinstance(a, ast.Starred)]
         for a, b in zip(positional, positional[1:]):
             if self.src.seg(a) != self.src.seg(b) and not _is_str(a) and not _is_str(b):
                 self.add("swap-args", (*self.src.span(a), self.src.seg(b)), (*self.src.span(b), self.src.seg(a)))
