@@ -182,3 +182,22 @@ def test_mutants_of_1a_graded_through_the_sandbox(monkeypatch, tmp_path):
     assert report["score"] == 100.0 and report["survivors"] == [] and report["stale"] == [], result.stdout
     assert report["killed"] + report["equivalent"] == report["mutants"]
     assert result.exit_code == 0
+
+
+def test_report_renders_score_and_survivor_diffs(tmp_path):
+    """The rendered report names the score and shows each new survivor as a diff; JSON carries the same."""
+    from rich.console import Console
+
+    from runner import render
+
+    report = mutants.analyse(_exercise(tmp_path), _FakePool(("mask is None",)))
+    console = Console(record=True, width=120, color_system=None)
+    render.render_mutants(console, report)
+    text = console.export_text()
+    survivor = report.survivors[0]
+    assert f"{report.mutants} mutants · {report.killed} killed · 0 equivalent" in text
+    assert f"survivor {survivor.id}: comparison in attend, line 15" in text
+    assert "-        if i >= 2 and mask is not None:" in text and "+        if i >= 2 and mask is None:" in text
+    data = report.to_dict()
+    assert data["survivors"][0]["id"] == survivor.id and data["survivors"][0]["diff"].startswith("--- reference.py")
+    assert data["score"] == round(100 * report.killed / report.mutants, 2)
