@@ -115,8 +115,8 @@ class Store:
         except StoreError:
             self.db.close()
             raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the history database {self.path}: {exc}",
+        except (sqlite3.Error, OSError) as exc:  # OSError: its folder cannot be made
+            raise StoreError(f"cannot open the history database {self.path}: {getattr(exc, 'strerror', None) or exc}",
                              fix="Check PRACTICE_HOME points to a writable folder.") from None
         self.inflight = InFlight(self.path.parent / "locks")
         self.mark_abandoned()

@@ -70,3 +70,12 @@ def test_a_new_mock_session_starts_from_the_stub_and_keeps_a_leftover_file(pract
     kept = list(old.parent.glob("double.*.old.py"))
     assert len(kept) == 1 and kept[0].read_text() == "def double(x):\n    return x * 2\n"
     assert CliRunner().invoke(app, ["mock", "finish"]).exit_code == 0  # stops the session's watcher
+
+
+def test_a_practice_home_that_cannot_be_made_is_one_line(practice_env, monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("PRACTICE_HOME", str(blocker / "home"))
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: cannot open the history database") and "PRACTICE_HOME" in result.stderr
