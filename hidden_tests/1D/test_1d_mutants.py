@@ -24,8 +24,7 @@ def _loop_loss(Q, K, V, W_o, y):
 
 @pytest.mark.points(1)
 def test_stable_per_row_when_batch_elements_are_far_apart(solution):
-    """Scores up to ~800 in one batch element and negative in the other (logits likewise): each softmax
-    subtracts its own row's max, so the loss is finite and correct and the gradients finite."""
+    """Scores near 800 in one batch element and negative in the other (logits too): finite, correct loss and grads."""
     rng = np.random.default_rng(61)
     Q, K, V = (np.abs(rng.normal(size=(2, 3, 4))) + 0.5 for _ in range(3))
     W_o = (np.abs(rng.normal(size=(4, 5))) + 0.5) * 120

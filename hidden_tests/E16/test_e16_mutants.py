@@ -17,8 +17,7 @@ def _rows(solution, n_ctx, n, seed):
 
 @pytest.mark.points(1)
 def test_each_row_holds_a_one_distractor_and_fillers(solution):
-    """Every row has b last, its a once, exactly one valid distractor (also when only one trigram qualifies,
-    also for n_ctx = 3), fillers elsewhere; fillers and distractors are drawn uniformly."""
+    """Each row: b last, its a once, one valid distractor (n_ctx 3 and 6), fillers elsewhere, drawn uniformly."""
     for n_ctx in (3, 6):
         tokens, targets = _rows(solution, n_ctx, 3000, 40 + n_ctx)
         fill_counts, pick_counts = {20: 0, 21: 0}, {10: 0, 11: 0}
