@@ -11,6 +11,7 @@ The session score is the mean of the task scores, each 0–100, every task weigh
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,7 +192,7 @@ class MockSessions:
             exercises = [self.p.bank.get(i) for i in ids]
             if len({e.id for e in exercises}) != len(exercises):
                 raise UsageError("an exercise is listed twice in --ids", fix="List each id once.")
-            name, total = "custom", minutes or sum(e.minutes for e in exercises)
+            name, total = "custom", sum(e.minutes for e in exercises) if minutes is None else minutes
         else:
             default, presets = self.presets()
             name = preset_name or default
@@ -200,9 +201,9 @@ class MockSessions:
             due = any(slot.draw == "due" for slot in presets[name].slots)
             queue = [pick.exercise for pick in self.p.plan().picks] if due else None  # imports FSRS only then
             exercises = draw(presets[name], self.p.bank.all(), seed, queue)
-            total = minutes or presets[name].minutes
-        if total <= 0:
-            raise UsageError("--minutes must be positive", fix="Give e.g. --minutes 70 or --minutes 0.5.")
+            total = presets[name].minutes if minutes is None else minutes
+        if not (math.isfinite(total) and total > 0):  # 0 is not "the default"; nan or inf is no deadline
+            raise UsageError("--minutes must be a positive number", fix="Give e.g. --minutes 70 or --minutes 0.5.")
         session = self.p.store.create_session(name, json.dumps([e.id for e in exercises]), seed, now, now + total * 60)
         folder = self.p.locations.workspace / f"mock-{session.id}"
         for exercise in exercises:

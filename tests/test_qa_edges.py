@@ -79,3 +79,14 @@ def test_a_practice_home_that_cannot_be_made_is_one_line(practice_env, monkeypat
     result = CliRunner().invoke(app, ["status"])
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("error: cannot open the history database") and "PRACTICE_HOME" in result.stderr
+
+
+@pytest.mark.parametrize("minutes", ["0", "nan", "inf", "-inf"])
+def test_mock_minutes_that_give_no_real_deadline_are_refused(practice_env, minutes):
+    """0 used to mean the preset's default length (falsy), nan failed in the database, inf after the session began."""
+    runner = CliRunner()
+    for args in (["--ids", "D1"], []):
+        result = runner.invoke(app, ["mock", "start", *args, "--minutes", minutes])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: --minutes must be a positive number")
+    assert runner.invoke(app, ["mock", "status"]).exit_code == 1  # no session was started
