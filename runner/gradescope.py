@@ -118,15 +118,16 @@ def build_zip(bank: Bank, exercise: Exercise, out: Path, checks=(), visibility: 
 def export(bank: Bank, exercise: Exercise, out: Path, visibility: str = "visible",
            total: float | None = None) -> Export:
     """`practice export gradescope`: learn the checks by grading the stub, then build the zip."""
-    from runner.batch import layout
+    from runner.batch import check_writable, layout
     from runner.errors import UsageError
     from runner.grading.client import GraderPool
 
     if visibility not in VISIBILITIES:
         raise UsageError(f"--visibility {visibility} is not one of Gradescope's",
                          fix=f"Use one of: {', '.join(VISIBILITIES)}.")
-    if total is not None and total <= 0:
+    if total is not None and not 0 < total < float("inf"):  # nan too
         raise UsageError("--total must be positive", fix="Give the assignment's autograder points, e.g. 100.")
+    check_writable(out)  # before grading the stub, not after
     with GraderPool(1) as pool:
         checks = layout(exercise, pool).checks
     if not checks:

@@ -90,3 +90,12 @@ def test_mock_minutes_that_give_no_real_deadline_are_refused(practice_env, minut
         assert result.exit_code == 2, result.output
         assert result.stderr.startswith("error: --minutes must be a positive number")
     assert runner.invoke(app, ["mock", "status"]).exit_code == 1  # no session was started
+
+
+def test_gradescope_export_refuses_a_missing_folder_and_a_nan_total(practice_env, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["export", "gradescope", "D1", "-o", str(tmp_path / "missing" / "ag.zip")])
+    assert result.exit_code == 1 and result.stderr.startswith("error: cannot write"), result.output
+    result = runner.invoke(app, ["export", "gradescope", "D1", "--total", "nan", "-o", str(tmp_path / "ag.zip")])
+    assert result.exit_code == 2 and "--total must be positive" in result.stderr, result.output
+    assert not (tmp_path / "ag.zip").exists()
