@@ -18,7 +18,7 @@ from runner.counterexamples import Call, Property, differences, literal, search
 from runner.grading.inprocess import load_module
 
 GOLDEN = Path(__file__).parent / "golden" / "counterexamples.json"
-EXERCISES = ("1A", "1B", "2A", "E3", "E11", "1C", "2D", "3A", "3B", "E6", "E20")
+EXERCISES = ("1A", "1B", "2A", "E3", "E11", "1C", "2D", "3A", "3B", "E2", "E5", "E6", "E7", "E12", "E20")
 # (exercise, known-wrong solution, the check it fails): its counterexample is in the golden file.
 CASES = [
     ("1A", "no_max_subtraction", "test_large_magnitude_logits"),
@@ -41,6 +41,11 @@ CASES = [
     ("E6", "mean_held_fixed", "test_matches_explicit_jacobian"),
     ("E20", "naive_softmax", "test_softmax_finite_for_extreme_logits"),
     ("E20", "gauge_fix_global_max", "test_gauge_fix_max_is_zero"),
+    ("E2", "softmax_over_queries", "test_attention_matches_loop"),
+    ("E5", "interleaved_split", "test_split_heads_contiguous"),
+    ("E7", "validator_ignores_sign", "test_validator_rejects_invalid_patterns"),
+    ("E7", "embed_rows", "test_embed_tokens"),
+    ("E12", "fold_over_output_axis", "test_fold_centering"),
 ]
 NO_TIME_LIMIT = 600.0  # the call budget alone bounds the search: results do not depend on the machine's load
 
@@ -118,6 +123,15 @@ def test_counterexamples_beyond_the_first_exercises_are_minimal():
     assert calls["E20/naive_softmax/test_softmax_finite_for_extreme_logits"] == "softmax(np.array([710.0]), axis=0)"
     assert calls["E20/gauge_fix_global_max/test_gauge_fix_max_is_zero"] == \
         "gauge_fix(np.array([[0.0, 1.0]]), axis=0)"
+    # W_E [d_model, vocab] indexed by rows shows with one token and d_model 1, vocab 2
+    assert calls["E7/embed_rows/test_embed_tokens"] == "embed_tokens(np.array([0]), np.array([[0.0, 0.0]]))"
+    assert calls["E7/validator_ignores_sign/test_validator_rejects_invalid_patterns"] == \
+        "is_valid_pattern(np.array([[1.5, -0.5], [0.0, 1.0]]))"
+    assert calls["E12/fold_over_output_axis/test_fold_centering"] == "fold_centering(np.array([[0.0, 1.0]]))"
+    # softmax over queries needs two positions with different logits; interleaving, two heads of two features
+    assert calls["E2/softmax_over_queries/test_attention_matches_loop"].startswith(
+        "attention_no_pos(np.array([[0.0], [1.0]]), ")
+    assert calls["E5/interleaved_split/test_split_heads_contiguous"].endswith(", 2)")
 
 
 def test_search_is_deterministic_and_exposes_what_learner_code_raises():
@@ -250,9 +264,9 @@ def test_live_view_w_shows_counterexamples_of_the_last_submission():
     assert view._pool.jobs[-1] == ("grade", pending.source, True) and view.running.kind == "reveal"
     detail = json.loads(GOLDEN.read_text(encoding="utf-8"))["1A/no_max_subtraction/test_large_magnitude_logits"]
     view.finished(2, GradeResult("1A", Status.GRADED, tests=(dataclasses.replace(failed, detail=detail),)))
-    assert view.running is None and view.message.startswith("Smallest failing inputs for 1 check below")
+    assert view.running is None and view.message.startswith("Smallest failing inputs for 1 check above")
     console.print(render_live(view, 80, 24))
     screen = console.file.getvalue()
-    assert "✗ Handles logits of magnitude 1e4 softmax(np.array([710.0]))" in screen
+    assert "✗ softmax(np.array([710.0]))  Handles logits of magnitude 1e4" in screen
     assert "yours np.array([np.nan]) · expected np.array([1.0])" in screen
 
