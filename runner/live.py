@@ -138,7 +138,7 @@ class LiveView:
         elif run.kind == "reveal":
             self.revealed = result
             found = sum(1 for t in result.tests if t.detail)
-            self.message = (f"Smallest failing inputs for {found} check{'s' if found != 1 else ''} below (the same "
+            self.message = (f"Smallest failing inputs for {found} check{'s' if found != 1 else ''} above (the same "
                             "submission, not recorded again)." if found else
                             "No counterexample: these checks cannot show an input; `practice submit --reveal` "
                             "gives their reasons.")

@@ -252,13 +252,14 @@ def _live_examples(view, width: int) -> tuple[list[Text], list[Text], Text]:
 
 
 def _live_counterexamples(view) -> list[Text]:
-    """After `w`: each failed check's smallest failing input (call, then yours and expected), one row each."""
+    """After `w`: each failed check's smallest failing input (the call first, so a long description cannot push it
+    off the row; then yours and expected), two rows each."""
     revealed = getattr(view, "revealed", None)
     rows = []
     for test in revealed.tests if revealed is not None else ():
         if test.detail:
             d = test.detail
-            rows.append(Text.assemble(("✗ ", "red"), (f"{test.description} ", "dim"), (d.get("call", ""), "cyan")))
+            rows.append(Text.assemble(("✗ ", "red"), (d.get("call", ""), "cyan"), (f"  {test.description}", "dim")))
             rows.append(Text(f"    yours {d.get('yours', '')} · expected {d.get('expected', '')}", style="dim"))
     return rows
 

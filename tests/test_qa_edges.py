@@ -99,3 +99,20 @@ def test_gradescope_export_refuses_a_missing_folder_and_a_nan_total(practice_env
     result = runner.invoke(app, ["export", "gradescope", "D1", "--total", "nan", "-o", str(tmp_path / "ag.zip")])
     assert result.exit_code == 2 and "--total must be positive" in result.stderr, result.output
     assert not (tmp_path / "ag.zip").exists()
+
+
+def test_live_counterexample_row_keeps_the_call_at_80_columns():
+    """1A's real descriptions are longer than the row: the call (what to paste) must still show."""
+    from runner.render import _line, _live_counterexamples
+    from runner.results import GradeResult, Outcome, Status, TestResult
+
+    description = ("Handles logits of magnitude 1e4 (positive and negative, rows far apart) without overflow or NaN.")
+    test = TestResult("t5", description, Outcome.FAILED, 0, 2, "non-finite",
+                      detail={"call": "softmax(np.array([710.0]))", "yours": "np.array([np.nan])",
+                              "expected": "np.array([1.0])"})
+    view = SimpleNamespace(revealed=GradeResult("1A", Status.GRADED, tests=(test,)))
+    out = io.StringIO()
+    console = Console(file=out, width=76, color_system=None)
+    for row in _live_counterexamples(view):
+        console.print(_line(row, 76))
+    assert "softmax(np.array([710.0]))" in out.getvalue()
