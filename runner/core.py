@@ -363,8 +363,10 @@ class Practice:
 
     def status(self) -> StatusInfo:
         active = self.store.active_attempt()
-        exercise = self.bank.get(active.exercise) if active else None
         opened = [a for a in self.store.attempts() if a.state == "open"]
+        if active is not None and active.exercise not in self.bank.ids:  # started in another bank (--bank)
+            active = next((a for a in reversed(opened) if a.exercise in self.bank.ids), None)
+        exercise = self.bank.get(active.exercise) if active else None
         boxes = {a.id: self.timebox(a) for a in opened + ([active] if active else [])}
         return StatusInfo(active, exercise, self.clock(), opened, self.store.best_scores(), boxes)
 

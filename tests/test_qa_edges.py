@@ -116,3 +116,17 @@ def test_live_counterexample_row_keeps_the_call_at_80_columns():
     for row in _live_counterexamples(view):
         console.print(_line(row, 76))
     assert "softmax(np.array([710.0]))" in out.getvalue()
+
+
+def test_status_with_an_attempt_started_in_another_bank(practice_env, tmp_path):
+    """`practice --bank B start X` then plain `practice status`: X is not in the default bank; status still works."""
+    runner = CliRunner()
+    bank = tmp_path / "course"
+    assert runner.invoke(app, ["bank", "init", str(bank)]).exit_code == 0
+    assert runner.invoke(app, ["new", "--bank", str(bank), "C1"]).exit_code == 0
+    assert runner.invoke(app, ["start", "D1", "--no-live"]).exit_code == 0
+    assert runner.invoke(app, ["--bank", str(bank), "start", "C1", "--no-live"]).exit_code == 0
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "Active: D1" in result.stdout and "C1" in result.stdout  # C1 listed among the open attempts
+    assert runner.invoke(app, ["--bank", str(bank), "status"]).stdout.startswith("Active: C1")
