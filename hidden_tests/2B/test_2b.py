@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property
 
 
 def _row_stats(row):
@@ -89,7 +90,81 @@ def _bool_result(value, shape, what):
     return arr
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small rows; never hidden data) ----
+
+def _rows(shape, dtype=np.float64):
+    """Rows of multiples of 1/4 in [-5, 5]: exact in float32 too, and no squares that underflow."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    return hnp.arrays(np.dtype(dtype), shape, elements=st.integers(-20, 20).map(lambda k: k / 4))
+
+
+def _uv_calls(pair=True, dtype=np.float64):
+    """u [..., d] (0 to 2 leading axes, d from 2 to 4) and v whose leading axes broadcast against u's."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    def build(dims):
+        lead, d = dims
+        if not pair:
+            return _rows(lead + (d,), dtype).map(lambda u: Call((u,)))
+        v_lead = hnp.broadcastable_shapes(lead, min_dims=0, max_dims=len(lead), max_side=2)
+        return v_lead.flatmap(lambda vl: st.tuples(_rows(lead + (d,), dtype), _rows(vl + (d,), dtype))).map(
+            lambda uv: Call(uv))
+
+    lead = hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=2)
+    return st.tuples(lead, st.integers(2, 4)).flatmap(build)
+
+
+def _two_terms(got, expected):
+    assert isinstance(got, (tuple, list)) and len(got) == 2, "dot_decomposition should return two arrays"
+    for name, g, e in zip(("mean_term", "centered_term"), got, expected):
+        assert_close(g, e, what=name)
+
+
+def _loop_ln_dot(u, v):
+    return np.shape(u)[-1] * _loop_pearson(u, v)
+
+
+def _loop_preserved(u, v):
+    """|pearson - cosine| <= 1e-9 row by row (a constant row: outside the property)."""
+    return np.abs(_loop_pearson(u, v) - _loop_cosine(u, v)) <= 1e-9
+
+
+def _same_bools(got, expected):
+    got = np.asarray(got)
+    assert got.dtype == np.bool_ and got.shape == np.shape(expected), "cosine_preserved should give one bool per row"
+    assert np.array_equal(got, expected), "cosine_preserved gave the wrong verdicts"
+
+
+def reveal_normalize():
+    """Any small non-constant rows: (u - mean) / std, one row at a time in pure Python."""
+    return Property("normalize", lambda: _uv_calls(pair=False), _loop_normalize, check_dtype=True)
+
+
+def reveal_decomposition():
+    """Any small u, v (leading axes broadcast): d * mean * mean and the centred dot product, by loops."""
+    return Property("dot_decomposition", _uv_calls, _loop_decomposition, check=_two_terms)
+
+
+def reveal_ln_dot():
+    """Any small non-constant u, v: d times the loop Pearson correlation."""
+    return Property("ln_dot", _uv_calls, _loop_ln_dot, check_dtype=True)
+
+
+def reveal_cosine_preserved():
+    """Any small non-constant u, v: whether the loop Pearson correlation equals the loop cosine (atol 1e-9)."""
+    return Property("cosine_preserved", _uv_calls, _loop_preserved, check=_same_bools)
+
+
+def reveal_float32():
+    """float32 rows: normalize gives float64."""
+    return Property("normalize", lambda: _uv_calls(pair=False, dtype=np.float32), _loop_normalize, check_dtype=True)
+
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_normalize")
 def test_normalize_matches_definition(solution):
     """normalize(u) is (u - mean) / std per row over the last axis, biased std, no eps, for [..., d] inputs."""
     rng = np.random.default_rng(0)
@@ -101,6 +176,7 @@ def test_normalize_matches_definition(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_normalize")
 def test_normalize_lands_on_a_sphere_in_the_zero_mean_plane(solution):
     """Every normalized row has mean 0 and Euclidean norm sqrt(d)."""
     rng = np.random.default_rng(1)
@@ -111,6 +187,7 @@ def test_normalize_lands_on_a_sphere_in_the_zero_mean_plane(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_normalize")
 def test_normalize_affine_invariance(solution):
     """normalize(a*u + b) = normalize(u) for a > 0, and = -normalize(u) for a < 0, for any shift b."""
     rng = np.random.default_rng(2)
@@ -123,6 +200,7 @@ def test_normalize_affine_invariance(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_decomposition")
 def test_dot_decomposition(solution):
     """mean_term = d*mean(u)*mean(v) and centered_term = centred dot product; they add up to u·v."""
     rng = np.random.default_rng(3)
@@ -138,6 +216,7 @@ def test_dot_decomposition(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_decomposition")
 def test_dot_decomposition_broadcasts(solution):
     """u of shape [2, 3, d] and v of shape [3, d] broadcast to results of shape [2, 3]."""
     rng = np.random.default_rng(4)
@@ -150,6 +229,7 @@ def test_dot_decomposition_broadcasts(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_ln_dot")
 def test_ln_dot_is_d_times_pearson(solution):
     """ln_dot(u, v) = N(u)·N(v) = d * pearson(u, v), per row and with broadcasting."""
     rng = np.random.default_rng(5)
@@ -163,6 +243,7 @@ def test_ln_dot_is_d_times_pearson(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_ln_dot")
 def test_ln_dot_invariances(solution):
     """ln_dot(u, u) = d, and ln_dot(a*u + b, c*v + e) = sign(a*c) * ln_dot(u, v)."""
     rng = np.random.default_rng(6)
@@ -198,6 +279,7 @@ def test_constant_rows_raise(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_cosine_preserved")
 def test_cosine_preserved_for_zero_mean_pairs(solution):
     """Two zero-mean vectors keep their cosine: LayerNorm only rescales them."""
     rng = np.random.default_rng(8)
@@ -210,6 +292,7 @@ def test_cosine_preserved_for_zero_mean_pairs(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_cosine_preserved")
 def test_cosine_not_preserved_for_generic_pairs(solution):
     """Generic vectors with non-zero means do not keep their cosine."""
     rng = np.random.default_rng(9)
@@ -221,6 +304,7 @@ def test_cosine_not_preserved_for_generic_pairs(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_cosine_preserved")
 def test_cosine_preserved_for_parallel_vectors(solution):
     """v = lambda*u keeps the cosine (both are +1 or -1) even when the means are not zero."""
     rng = np.random.default_rng(10)
@@ -231,6 +315,7 @@ def test_cosine_preserved_for_parallel_vectors(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_cosine_preserved")
 def test_cosine_preserved_one_zero_mean_and_uncorrelated(solution):
     """If mean(u) = 0 and the centred parts are orthogonal, both cosines are 0, whatever mean(v) is."""
     rng = np.random.default_rng(11)
@@ -243,6 +328,7 @@ def test_cosine_preserved_one_zero_mean_and_uncorrelated(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_cosine_preserved")
 def test_cosine_preserved_on_the_general_surface(solution):
     """Non-zero means with correlation sin(a)sin(b)/(1 - cos(a)cos(b)) keep the cosine; nearby pairs do not."""
     rng = np.random.default_rng(12)
@@ -256,6 +342,7 @@ def test_cosine_preserved_on_the_general_surface(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_cosine_preserved")
 def test_cosine_preserved_batch_and_atol(solution):
     """A batch gives one bool per row, and atol widens what counts as preserved."""
     rng = np.random.default_rng(13)
@@ -289,6 +376,7 @@ def test_does_not_modify_inputs(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_inputs_give_float64(solution):
     """float32 inputs give float64 results, computed in float64 (a narrow spread around 3 exposes float32 math)."""
     rng = np.random.default_rng(15)
