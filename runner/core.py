@@ -221,6 +221,9 @@ class Practice:
             if attempt is None:
                 raise NoAttempt("no active attempt",
                                 fix="Give an id (`practice submit 1A`) or run `practice start ID`.")
+            if attempt.exercise not in self.bank.ids:  # started with --bank: say so, not "no exercise X"
+                raise NoAttempt(f"your active attempt, {attempt.exercise}, is not in the bank in use",
+                                fix="Give its bank (`practice --bank DIR submit`) or an id of this bank.")
             exercise = self.bank.get(attempt.exercise)
         else:
             exercise = self.bank.get(exercise_id)

@@ -130,3 +130,5 @@ def test_status_with_an_attempt_started_in_another_bank(practice_env, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Active: D1" in result.stdout and "C1" in result.stdout  # C1 listed among the open attempts
     assert runner.invoke(app, ["--bank", str(bank), "status"]).stdout.startswith("Active: C1")
+    result = runner.invoke(app, ["submit"])  # the active attempt (C1) is not in the default bank
+    assert result.exit_code == 1 and "your active attempt, C1, is not in the bank in use" in result.stderr
