@@ -746,8 +746,9 @@ def render_batch(console: Console, results: list[dict], summary: dict, table: bo
         for name in ("Student", "Score", "Passed", "Note"):
             t.add_column(name, justify="right" if name in ("Score", "Passed") else "left")
         for r in results:
-            t.add_row(r.get("student", r["file"]), f"{r['score']:g}", f"{r['passed']}/{r['total']}",
-                      (r["error"] or "")[:60])
+            note = r["error"] or ""
+            t.add_row(Text(r.get("student", r["file"])), f"{r['score']:g}", f"{r['passed']}/{r['total']}",
+                      Text(note if len(note) <= 120 else note[:119] + "…"))  # Text: a name is not markup
         console.print(t)
     if not summary["submissions"]:
         console.print("No submissions found.")

@@ -132,3 +132,14 @@ def test_status_with_an_attempt_started_in_another_bank(practice_env, tmp_path):
     assert runner.invoke(app, ["--bank", str(bank), "status"]).stdout.startswith("Active: C1")
     result = runner.invoke(app, ["submit"])  # the active attempt (C1) is not in the default bank
     assert result.exit_code == 1 and "your active attempt, C1, is not in the bank in use" in result.stderr
+
+
+def test_grade_table_shows_student_names_as_written_not_as_markup():
+    """A folder named `[b]oops` or `a[bold]x[` is that student, not bold text."""
+    results = [{"student": name, "file": f"{name}/f.py", "score": 0.0, "passed": 0, "total": 1,
+                "error": "SyntaxError at line 1: [/] never closed, and a note longer than sixty characters END"}
+               for name in ("[b]oops", "a[bold]x[")]
+    out = io.StringIO()
+    render.render_batch(Console(file=out, width=200, color_system=None), results, {"submissions": 0})
+    text = out.getvalue()
+    assert "[b]oops" in text and "a[bold]x[" in text and "characters END" in text
