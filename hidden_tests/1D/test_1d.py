@@ -14,6 +14,7 @@ from runner.checks import (
     assert_shape,
     numerical_grad,
 )
+from runner.counterexamples import Call, Property, float_array
 
 FD = {"rtol": 1e-5, "atol": 1e-8}
 
@@ -77,7 +78,68 @@ def _numeric(which, Q, K, V, W_o, y):
     return numerical_grad(f, args[which])
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small problem; never hidden data) ----
+
+def _complex_loss(Q, K, V, W_o, y):
+    """The mean cross-entropy for complex Q, K, V (analytic in them: exp, log, sums; shifts by real maxima)."""
+    d = Q.shape[-1]
+    S = np.matmul(Q, np.swapaxes(K, -1, -2)) / math.sqrt(d)
+    A = np.exp(S - S.real.max(axis=-1, keepdims=True))
+    A = A / A.sum(axis=-1, keepdims=True)
+    Z = np.matmul(np.matmul(A, V), W_o)
+    m = Z.real.max(axis=-1, keepdims=True)
+    lse = (m + np.log(np.exp(Z - m).sum(axis=-1, keepdims=True)))[..., 0]
+    return np.mean(lse - np.take_along_axis(Z, y[..., None], axis=-1)[..., 0])
+
+
+def _complex_step(Q, K, V, W_o, y):
+    """(loss, dQ, dK, dV) by complex-step differentiation: d loss / dx = Im loss(x + ih) / h, exact to rounding."""
+    Q, K, V, W_o = (np.asarray(a, dtype=np.float64) for a in (Q, K, V, W_o))
+    y = np.asarray(y)
+    h = 1e-30
+    grads = []
+    for which in range(3):
+        args = [Q.astype(np.complex128), K.astype(np.complex128), V.astype(np.complex128)]
+        g = np.empty(args[which].shape)
+        for idx in np.ndindex(g.shape):
+            args[which][idx] += 1j * h
+            g[idx] = _complex_loss(*args, W_o, y).imag / h
+            args[which][idx] -= 1j * h
+        grads.append(g)
+    return (_loop_loss(Q, K, V, W_o, y), *grads)
+
+
+def _loss_and_grads(got, expected):
+    assert isinstance(got, tuple) and len(got) == 4, "return a tuple (loss, dQ, dK, dV)"
+    for name, g, e in zip(("loss", "dQ", "dK", "dV"), got, expected):
+        assert_close(g, e, what=name)
+
+
+def _problems(bound=3.0, w_bound=3.0):
+    """B, L, d, C from 1 to 3: Q, K, V [B, L, d], W_o [d, C], labels y [B, L] in range(C)."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    def build(dims):
+        B, L, d, C = dims
+        return st.tuples(float_array((B, L, d), bound), float_array((B, L, d), bound), float_array((B, L, d), 3.0),
+                         float_array((d, C), w_bound), hnp.arrays(np.int64, (B, L), elements=st.integers(0, C - 1)))
+
+    return st.tuples(*[st.integers(1, 3)] * 4).flatmap(build).map(lambda a: Call(a))
+
+
+def reveal_any():
+    """Any small problem: the loop loss and complex-step gradients (independent of any backward pass)."""
+    return Property("attention_ce_grads", _problems, _complex_step, check=_loss_and_grads)
+
+
+def reveal_large():
+    """Q, K up to ±30 and W_o up to ±100: scores and logits in the hundreds."""
+    return Property("attention_ce_grads", lambda: _problems(30.0, 100.0), _complex_step, check=_loss_and_grads)
+
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_returns_loss_and_gradient_shapes(solution):
     """Returns (loss, dQ, dK, dV): a real number and three float64 arrays shaped like Q, K, V."""
     Q, K, V, W_o, y = _problem(40, B=2, L=3, d=4, C=5)
@@ -89,6 +151,7 @@ def test_returns_loss_and_gradient_shapes(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_loss_matches_loop(solution):
     """The loss is the cross-entropy (natural log) averaged over all B*L positions."""
     for seed, dims in [(41, (2, 3, 4, 5)), (42, (3, 4, 2, 6))]:
@@ -99,6 +162,7 @@ def test_loss_matches_loop(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_zero_readout_gives_log_c_and_zero_gradients(solution):
     """With W_o = 0 every logit is 0, so the loss is log(C) and all gradients are 0."""
     Q, K, V, _, y = _problem(43, B=2, L=3, d=4, C=7)
@@ -109,6 +173,7 @@ def test_zero_readout_gives_log_c_and_zero_gradients(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_dV_matches_finite_differences(solution):
     """dV matches central finite differences of the loss (rtol 1e-5, atol 1e-8)."""
     Q, K, V, W_o, y = _problem(44)
@@ -117,6 +182,7 @@ def test_dV_matches_finite_differences(solution):
 
 
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_any")
 def test_dQ_matches_finite_differences(solution):
     """dQ matches finite differences: it needs the softmax Jacobian and the 1/sqrt(d) scale."""
     Q, K, V, W_o, y = _problem(45)
@@ -125,6 +191,7 @@ def test_dQ_matches_finite_differences(solution):
 
 
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_any")
 def test_dK_matches_finite_differences(solution):
     """dK matches finite differences: keys are contracted with the query index (dS transposed)."""
     Q, K, V, W_o, y = _problem(46)
@@ -133,6 +200,7 @@ def test_dK_matches_finite_differences(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_any")
 def test_all_gradients_other_sizes(solution):
     """dQ, dK and dV match finite differences for other sizes (B=3, L=4, d=2, C=6; B=1, L=5, d=3, C=2)."""
     for seed, (B, L, d, C) in [(47, (3, 4, 2, 6)), (48, (1, 5, 3, 2))]:
@@ -143,6 +211,7 @@ def test_all_gradients_other_sizes(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_any")
 def test_batch_elements_do_not_mix(solution):
     """Changing batch element 1 (inputs and labels) leaves the gradients of element 0 unchanged."""
     Q, K, V, W_o, y = _problem(49, B=2, L=3, d=4, C=5)
@@ -157,6 +226,7 @@ def test_batch_elements_do_not_mix(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_large")
 def test_large_scores_and_logits_are_stable(solution):
     """Attention scores and logits in the hundreds give a finite, correct loss and finite gradients."""
     Q, K, V, W_o, y = _problem(51, scale=12.0, wscale=200.0)
