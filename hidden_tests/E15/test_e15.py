@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_scalar, assert_shape
+from runner.counterexamples import Call, Property
 
 _U = (np.arange(200000) + 0.5) / 200000  # midpoints of [0, 1]
 E_U2 = float(np.mean(_U**2))  # E[U^2] for U ~ Uniform[0, 1], by quadrature
@@ -19,7 +20,30 @@ def standard_error(c, p, n):
     return c**2 * np.sqrt(max(p / 5.0 - p**2 / 9.0, 0.0) / n)
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any valid c, p; never hidden data) ----
+
+def _closed_form_calls():
+    """c in [-1, 1] and p in [0, 1]: numbers, or arrays of shapes that broadcast together (up to 2-D)."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    def values(shape, low):
+        elements = st.floats(low, 1.0, allow_nan=False)
+        return elements if shape == () else hnp.arrays(np.float64, shape, elements=elements)
+
+    shapes = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3)
+    return shapes.flatmap(lambda bs: st.tuples(values(bs.input_shapes[0], -1.0), values(bs.input_shapes[1], 0.0)))\
+        .map(lambda cp: Call(cp))
+
+
+def reveal_closed_form():
+    """Any valid c and p (numbers or broadcasting arrays): c^2 p E[U^2] with E[U^2] = 1/3 (shown exactly)."""
+    return Property("interference_error", _closed_form_calls,
+                    lambda c, p: np.asarray(c, dtype=np.float64) ** 2 * np.asarray(p, dtype=np.float64) / 3.0)
+
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_closed_form")
 def test_closed_form_values_and_broadcasting(solution):
     """The closed form is exact, even in c, linear in p, and broadcasts c [5, 1] against p [4]."""
     c = np.array([[-1.0], [-0.6], [0.0], [0.3], [0.9]])
