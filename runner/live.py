@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.live import Live
 
+from runner.errors import PracticeError
 from runner.render import render_live
 from runner.results import GradeResult, RunResult
 
@@ -102,11 +103,11 @@ class LiveView:
         self.queued_examples = False
 
     def start_submit(self) -> None:
+        pending = self.p.begin_submit(self.exercise.id, self.path, settle=False)  # raises first: nothing cancelled
         if self.running and self.running.kind in ("examples", "reveal"):
             self._pool.cancel(self.running.ticket)
             self.queued_examples = self.queued_examples or self.running.kind == "examples"
             self.running = None
-        pending = self.p.begin_submit(self.exercise.id, self.path, settle=False)
         ticket = self._pool.submit(pending.exercise, pending.path, source=pending.source)  # exactly what was recorded
         self.running = Running("grade", ticket, time.monotonic(), pending)
         self.message = "" if pending.counted else "Time is up: this submission will be recorded, not counted."
@@ -179,7 +180,10 @@ class LiveView:
             if self.running and self.running.kind == "grade":
                 self.message = "Not submitted again: grading is going. Wait, or press c to cancel it."
             else:
-                self.start_submit()
+                try:
+                    self.start_submit()
+                except PracticeError as exc:  # the file is missing or unreadable: say so, keep the view open
+                    self.message = f"Not submitted: {exc.one_line()}."
         elif key == "w":
             if self.running:
                 self.message = f"Not started: {busy} is going. Wait, or press c to cancel it."
@@ -190,8 +194,12 @@ class LiveView:
             else:
                 self.start_reveal()
         elif key == "h":
-            hint = self.p.hint(self.exercise.id)
-            self.hint = f"Hint {hint.number} of {hint.total}: {hint.text}" if hint.total else hint.text
+            try:
+                hint = self.p.hint(self.exercise.id)
+            except PracticeError as exc:  # e.g. the attempt was closed from another shell
+                self.message = f"No hint: {exc.one_line()}."
+            else:
+                self.hint = f"Hint {hint.number} of {hint.total}: {hint.text}" if hint.total else hint.text
         elif key.isprintable() and not key.isspace():
             self.message = f"`{key}` does nothing here. Keys: r, s, h, w, c, q."
         return True

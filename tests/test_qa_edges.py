@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -143,3 +144,33 @@ def test_grade_table_shows_student_names_as_written_not_as_markup():
     render.render_batch(Console(file=out, width=200, color_system=None), results, {"submissions": 0})
     text = out.getvalue()
     assert "[b]oops" in text and "a[bold]x[" in text and "characters END" in text
+
+
+def test_live_view_s_on_a_missing_file_keeps_the_view_open():
+    """Pressing s while the file is gone (an editor's save in progress, a slip of rm) ended the live view."""
+    from runner.clock import Timebox
+    from runner.errors import WorkspaceError
+    from runner.live import LiveView
+
+    def missing(*args, **kwargs):
+        raise WorkspaceError("no file at /w/1A/softmax.py", fix="Check the path, or run `practice start ID`.")
+
+    class Pool:
+        def __init__(self):
+            self.cancelled = []
+
+        def cancel(self, ticket):
+            self.cancelled.append(ticket)
+
+        def submit(self, *args, **kwargs):
+            return 1
+
+    exercise = SimpleNamespace(id="1A", title="Numerically stable softmax", prompt="Write softmax.")
+    info = SimpleNamespace(exercise=exercise, path=Path("/w/1A/softmax.py"), timebox=Timebox(0, 900), attempt=None)
+    practice = SimpleNamespace(clock=lambda: 100.0, begin_submit=missing)
+    view = LiveView(practice, info, Console(file=io.StringIO(), width=80, height=24, color_system=None))
+    view._pool = Pool()
+    view.start_examples()
+    assert view.key("s") is True
+    assert view.message.startswith("Not submitted: no file at /w/1A/softmax.py")
+    assert view.running is not None and view.running.kind == "examples" and not view._pool.cancelled
