@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property, float_array
 
 D_MODEL, VOCAB = 6, 11
 
@@ -49,6 +50,51 @@ def _loop_logits(x, W_E):
     return out
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small x, f, W_E; never hidden data) ----
+
+def _xf_calls(unembed=False, dtype=np.float64):
+    """x with 0 to 2 leading axes, d_model (and vocab) from 1 to 3; f of multiples of 1/4 (a zero f is outside)."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    bound = 3.0 if dtype == np.float64 else 1.0  # float32: rounding stays far below rtol 1e-4
+
+    def build(dims):
+        lead, d, vocab = dims
+        f = hnp.arrays(np.dtype(dtype), (d,), elements=st.integers(-8, 8).map(lambda k: k / 4))
+        w = float_array((d, vocab), bound, dtype) if unembed else st.none()
+        return st.tuples(float_array(lead + (d,), bound, dtype), f, w).map(
+            lambda a: Call(a if unembed else a[:2]))
+
+    lead = hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=2)
+    return st.tuples(lead, st.integers(1, 3), st.integers(1, 3)).flatmap(build)
+
+
+def _loop_change(x, f, W_E):
+    return _loop_logits(_loop_ablate(x, f), W_E) - _loop_logits(x, W_E)
+
+
+def reveal_projection():
+    """Any small x and non-zero f: x·f/||f|| row by row."""
+    return Property("feature_projection", _xf_calls, _loop_projection, check_dtype=True)
+
+
+def reveal_ablate():
+    """Any small x and non-zero f: x - (x·f_hat) f_hat row by row."""
+    return Property("ablate_feature", _xf_calls, _loop_ablate, check_dtype=True)
+
+
+def reveal_logit_change():
+    """Any small x, non-zero f and W_E [d_model, vocab]: loop logits of the ablated x minus those of x."""
+    return Property("ablation_logit_change", lambda: _xf_calls(unembed=True), _loop_change, check_dtype=True)
+
+
+def reveal_float32():
+    """float32 x and f: a float32 projection, rtol 1e-4."""
+    return Property("feature_projection", lambda: _xf_calls(dtype=np.float32),
+                    lambda x, f: _loop_projection(x, f).astype(np.float32), rtol=1e-4, atol=1e-5, check_dtype=True)
+
 def _setup(seed, lead=(4,)):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=lead + (D_MODEL,))
@@ -58,6 +104,7 @@ def _setup(seed, lead=(4,)):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_projection")
 def test_projection_matches_definition(solution):
     """feature_projection(x, f) is x·f/||f|| for each row, with f not unit length."""
     x, f, _ = _setup(0)
@@ -68,6 +115,7 @@ def test_projection_matches_definition(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_projection")
 def test_projection_depends_only_on_direction(solution):
     """Rescaling f by c > 0 leaves the projection unchanged; flipping f flips its sign."""
     x, f, _ = _setup(1)
@@ -77,6 +125,7 @@ def test_projection_depends_only_on_direction(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_ablate")
 def test_ablate_matches_definition(solution):
     """ablate_feature(x, f) is x - (x·f_hat) f_hat with f_hat = f/||f||."""
     x, f, _ = _setup(2)
@@ -87,6 +136,7 @@ def test_ablate_matches_definition(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_ablate")
 def test_ablation_removes_only_the_feature(solution):
     """The ablated x is orthogonal to f, ablating twice changes nothing, and directions orthogonal to f are kept."""
     x, f, _ = _setup(3)
@@ -99,6 +149,7 @@ def test_ablation_removes_only_the_feature(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_logit_change")
 def test_logit_change_matches_definition(solution):
     """ablation_logit_change is logits(ablated x) - logits(x) with tied W_U = W_E.T, W_E of shape [d_model, vocab]."""
     x, f, W_E = _setup(4)
@@ -109,6 +160,7 @@ def test_logit_change_matches_definition(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_logit_change")
 def test_logit_change_spares_tokens_orthogonal_to_f(solution):
     """Tokens whose embedding is orthogonal to f keep their logits; the rest move by -(x·f_hat)(f_hat·e_t)."""
     rng = np.random.default_rng(5)
@@ -124,6 +176,7 @@ def test_logit_change_spares_tokens_orthogonal_to_f(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_projection")
 def test_batch_axes(solution):
     """[B, L, d_model] inputs give [B, L], [B, L, d_model] and [B, L, vocab]; a [d_model] vector works too."""
     x, f, W_E = _setup(6, lead=(2, 3))
@@ -164,6 +217,7 @@ def test_does_not_modify_inputs(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_stays_float32(solution):
     """float32 x, f and W_E give float32 results with the right values (rtol 1e-4)."""
     x, f, W_E = _setup(9)
