@@ -173,6 +173,8 @@ class LiveView:
         elif key == "r":
             if self.running:
                 self.message = f"Not started: {busy} is going. Wait, or press c to cancel it."
+            elif not self.path.is_file():
+                self.message = f"Not run: {self.path} is missing."
             else:
                 self.start_examples()
                 self.message = ""
@@ -210,6 +212,8 @@ class LiveView:
         except OSError:
             self.message = f"{self.path} is missing: `practice start {self.exercise.id}` restores the stub."
             return
+        if self.message.startswith(f"{self.path} is missing"):  # back (a move keeps its stamp: no save is seen)
+            self.message = "Your file is back."
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         if stamp == self._stamp:
             return

@@ -174,3 +174,36 @@ def test_live_view_s_on_a_missing_file_keeps_the_view_open():
     assert view.key("s") is True
     assert view.message.startswith("Not submitted: no file at /w/1A/softmax.py")
     assert view.running is not None and view.running.kind == "examples" and not view._pool.cancelled
+
+
+def test_live_view_file_moved_away_and_back(tmp_path):
+    """r on a missing file says so (was a grader FileNotFoundError); a file moved back clears 'is missing'."""
+    from runner.clock import Timebox
+    from runner.live import LiveView
+
+    class Pool:
+        def submit(self, *args, **kwargs):
+            return 1
+
+        def cancel(self, ticket):
+            pass
+
+    path = tmp_path / "softmax.py"
+    path.write_text("def softmax(x, axis=-1):\n    return x\n")
+    exercise = SimpleNamespace(id="1A", title="Numerically stable softmax", prompt="Write softmax.")
+    info = SimpleNamespace(exercise=exercise, path=path, timebox=Timebox(0, 900), attempt=SimpleNamespace(id=1))
+    practice = SimpleNamespace(clock=lambda: 100.0, store=SimpleNamespace(add_snapshot=lambda *a: True))
+    view = LiveView(practice, info, Console(file=io.StringIO(), width=80, height=24, color_system=None))
+    view._pool = Pool()
+    view.check_saved()
+    view.running = None  # the examples finished
+    aside = tmp_path / "aside.py"
+    path.rename(aside)
+    view.check_saved()
+    assert "is missing" in view.message
+    view.key("r")
+    assert view.message == f"Not run: {path} is missing." and view.running is None
+    view.check_saved()
+    aside.rename(path)  # the same inode, size and mtime: not a save
+    view.check_saved()
+    assert view.message == "Your file is back."
