@@ -1,9 +1,12 @@
 """Hidden checks for E4: logit lens with a tied unembedding W_U = W_E.T."""
 
+import math
+
 import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_shape
+from runner.counterexamples import Call, OutsideDomain, Property, float_array
 
 D_MODEL, VOCAB = 6, 9
 
@@ -34,7 +37,104 @@ def _ln_loop(resid, eps):
     return out.reshape(resid.shape)
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small resid, W_E; never hidden data) ----
+
+def _lens_calls(dtype=np.float64, unembed=True, top=False, final_ln=None):
+    """resid with 0 to 2 leading axes, d_model and vocab from 1 to 3; final_ln= and eps= given or not."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    bound = 3.0 if dtype == np.float64 else 1.0  # float32: rounding stays far below rtol 1e-4
+    eps = [None, 0.1, 1e-3] if dtype == np.float64 else [0.1, 1e-3]  # and 1/sqrt(eps) amplifies it less
+
+    def build(dims):
+        lead, d, vocab = dims
+        w = float_array((d, vocab), bound, dtype) if unembed else st.none()
+        k = st.integers(1, vocab) if top else st.none()
+        ln = st.just(final_ln) if final_ln is not None else st.sampled_from([None, False, True]) if unembed \
+            else st.none()
+        return st.tuples(float_array(lead + (d,), bound, dtype), w, k, ln, st.sampled_from(eps)).map(
+            lambda a: Call(tuple(v for v in a[:3] if v is not None),
+                           {k: v for k, v in (("final_ln", a[3]), ("eps", a[4])) if v is not None}))
+
+    lead = hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=2)
+    return st.tuples(lead, st.integers(1, 3), st.integers(1, 3)).flatmap(build)
+
+
+def _rows_of(resid):
+    resid = np.asarray(resid, dtype=np.float64)
+    return resid, list(np.ndindex(resid.shape[:-1]))
+
+
+def _loop_ln_row(x, eps):
+    mu = math.fsum(x) / len(x)
+    s = math.sqrt(math.fsum((v - mu) ** 2 for v in x) / len(x) + eps)
+    return [(v - mu) / s for v in x]
+
+
+def _loop_lens(resid, W_E, final_ln=False, eps=1e-5):
+    resid, rows = _rows_of(resid)
+    W = np.asarray(W_E, dtype=np.float64)
+    out = np.empty(resid.shape[:-1] + (W.shape[1],))
+    for idx in rows:
+        x = resid[idx].tolist()
+        x = _loop_ln_row(x, eps) if final_ln else x
+        out[idx] = [math.fsum(x[i] * W[i, t] for i in range(len(x))) for t in range(W.shape[1])]
+    return out
+
+
+def _loop_scale(resid, eps=1e-5):
+    resid, rows = _rows_of(resid)
+    out = np.empty(resid.shape[:-1])
+    for idx in rows:
+        x = resid[idx].tolist()
+        mu = math.fsum(x) / len(x)
+        out[idx] = 1.0 / math.sqrt(math.fsum((v - mu) ** 2 for v in x) / len(x) + eps)
+    return out
+
+
+def _loop_top(resid, W_E, k, final_ln=False, eps=1e-5):
+    """The k largest logits' ids, largest first; logits closer than 1e-9 (ties, in any order) are outside."""
+    logits = _loop_lens(resid, W_E, final_ln, eps)
+    out = np.empty(logits.shape[:-1] + (k,), dtype=np.int64)
+    for idx in np.ndindex(logits.shape[:-1]):
+        row = sorted(logits[idx].tolist(), reverse=True)
+        if any(a - b <= 1e-9 * (1 + abs(a)) for a, b in zip(row, row[1:])):
+            raise OutsideDomain("two logits (nearly) tie")
+        out[idx] = sorted(range(len(row)), key=lambda t, r=logits[idx]: -r[t])[:k]
+    return out
+
+
+def _same_ids(got, expected):
+    got = np.asarray(got)
+    assert np.issubdtype(got.dtype, np.integer), "top_tokens should return integer token ids"
+    assert got.shape == expected.shape and np.array_equal(got, expected), "top_tokens gave the wrong ids or order"
+
+
+def reveal_lens():
+    """Any small resid and W_E [d_model, vocab], raw or final-LN, with or without eps: loop logits."""
+    return Property("logit_lens", _lens_calls, _loop_lens, check_dtype=True)
+
+
+def reveal_scale():
+    """Any small resid, with or without eps: 1 / sqrt(biased variance + eps) row by row."""
+    return Property("lens_scale", lambda: _lens_calls(unembed=False), _loop_scale)
+
+
+def reveal_top():
+    """Any small resid, W_E and k (logits that tie are left out): the k largest ids, largest first."""
+    return Property("top_tokens", lambda: _lens_calls(top=True), _loop_top, check=_same_ids)
+
+
+def reveal_float32():
+    """float32 resid and W_E with final_ln=True and eps >= 1e-3: float32 logits, rtol 1e-4."""
+    return Property("logit_lens", lambda: _lens_calls(np.float32, final_ln=True),
+                    lambda *a, **kw: _loop_lens(*a, **kw).astype(np.float32), rtol=1e-4, atol=1e-4,
+                    check_dtype=True)
+
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_lens")
 def test_raw_lens_is_dot_with_embeddings(solution):
     """Without final LN, logit t of row x is e_t · x with e_t = W_E[:, t] (vocab != d_model)."""
     resid, W_E = _setup(0)
@@ -42,6 +142,7 @@ def test_raw_lens_is_dot_with_embeddings(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_lens")
 def test_final_ln_lens(solution):
     """With final_ln=True the row is centered and divided by sqrt(biased var + eps) before unembedding."""
     resid, W_E = _setup(1)
@@ -53,6 +154,7 @@ def test_final_ln_lens(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_scale")
 def test_lens_scale_and_proportionality(solution):
     """lens_scale is 1/sqrt(var + eps); with centered embeddings final-LN logits = scale * raw logits."""
     resid, W_E = _setup(2)
@@ -68,6 +170,7 @@ def test_lens_scale_and_proportionality(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_top")
 def test_top_tokens(solution):
     """top_tokens returns the k largest-logit ids, largest first, for raw and final-LN lenses."""
     resid, W_E = _setup(3)
@@ -82,6 +185,7 @@ def test_top_tokens(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_float32")
 def test_float32_kept(solution):
     """float32 residuals give float32 logits and scales (checked to rtol 1e-5)."""
     resid, W_E = _setup(4)
