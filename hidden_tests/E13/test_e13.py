@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_not_modified, assert_shape
+from runner.counterexamples import Call, Property, float_array
 
 VOCAB, D_MODEL, D_HEAD, D_V, N_CTX, H = 6, 5, 3, 4, 4, 3
 
@@ -38,7 +39,36 @@ def loop_ov(W_E, W_V, W_O, W_U):
     return out
 
 
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small weights; never hidden data) ----
+
+def _circuit_calls(ov=False):
+    """vocab, d_model, d_head (d_v), vocab_out from 1 to 3: W_E [d_model, vocab], W_Q, W_K [d_head, d_model];
+    or W_V [d_v, d_model], W_O [d_model, d_v], W_U [vocab_out, d_model]."""
+    from hypothesis import strategies as st
+
+    def build(dims):
+        vocab, d, dh, out = dims
+        if ov:
+            arrays = ((d, vocab), (dh, d), (d, dh), (out, d))
+        else:
+            arrays = ((d, vocab), (dh, d), (dh, d))
+        return st.tuples(*[float_array(shape, 3.0) for shape in arrays]).map(lambda a: Call(a))
+
+    return st.tuples(*[st.integers(1, 3)] * 4).flatmap(build)
+
+
+def reveal_qk():
+    """Any small W_E, W_Q, W_K: (W_Q e_q)·(W_K e_k)/sqrt(d_head) for every query q (rows) and key k."""
+    return Property("qk_circuit", _circuit_calls, loop_qk)
+
+
+def reveal_ov():
+    """Any small W_E, W_V, W_O, W_U: row s is W_U W_O W_V e_s, one source token at a time."""
+    return Property("ov_circuit", lambda: _circuit_calls(ov=True), loop_ov)
+
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_qk")
 def test_qk_circuit(solution):
     """qk_circuit: rows are query tokens, columns key tokens, scaled by 1/sqrt(d_head) (W_Q != W_K)."""
     w = random_weights(1)
@@ -51,6 +81,7 @@ def test_qk_circuit(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_ov")
 def test_ov_circuit(solution):
     """ov_circuit: row s is the logit vector written for source token s (d_v != d_head != d_model)."""
     w = random_weights(2)
