@@ -23,7 +23,10 @@ def create_from_stub(path: Path, exercise: Exercise) -> bool:
         with open(path, "x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
             fh.write(exercise.stub_path.read_text(encoding="utf-8"))
     except FileExistsError:
-        return False
+        if path.exists():
+            return False
+        raise WorkspaceError(f"cannot write {path}: a file is in the way of its folder {path.parent}",
+                             fix="Move that file aside, or set PRACTICE_WORKSPACE to another folder.") from None
     except OSError as exc:
         raise WorkspaceError(f"cannot write {path}: {exc.strerror}",
                              fix="Set PRACTICE_WORKSPACE to a writable folder.") from None

@@ -207,3 +207,12 @@ def test_live_view_file_moved_away_and_back(tmp_path):
     aside.rename(path)  # the same inode, size and mtime: not a save
     view.check_saved()
     assert view.message == "Your file is back."
+
+
+def test_start_with_a_file_where_its_folder_goes_says_so(practice_env):
+    """It said 'Your file: …/D1/double.py (your existing file, unchanged)' and no file existed."""
+    (practice_env / "ws").mkdir(exist_ok=True)
+    (practice_env / "ws" / "D1").write_text("not a folder")
+    result = CliRunner().invoke(app, ["start", "D1", "--no-live"])
+    assert result.exit_code == 1, result.output
+    assert "a file is in the way of its folder" in result.stderr and "unchanged" not in result.output
