@@ -219,6 +219,23 @@ def _wrapped(text: str, width: int, rows: int, style: str = "") -> list[Text]:
     return [Text(line, style=style) for line in lines[:rows]]
 
 
+def _plain(markdown: str) -> str:
+    """The prompt as words for the live view's few rows: no bold markers, backticks, headings or table rules;
+    table cells joined by ' · '. A power (`x ** 2`, 10**6) is not a bold marker and stays."""
+    import re
+
+    rows = []
+    for line in markdown.splitlines():
+        line = line.strip()
+        if re.fullmatch(r"\|?(\s*:?-{3,}:?\s*\|)+\s*:?-{0,}:?\s*\|?", line):
+            continue  # a table's rule row
+        if line.startswith("|") and line.endswith("|") and len(line) > 1:
+            line = " · ".join(cell.strip() for cell in line[1:-1].split("|")) + ";"
+        rows.append(re.sub(r"^#+\s+", "", line))
+    text = re.sub(r"(?<![\w*])\*\*(?=[\w`(])|(?<=[\w`).:,;!?])\*\*(?![\w*])", "", " ".join(rows))  # not 10**6
+    return text.replace("`", "")
+
+
 def _live_header(view, width: int) -> Text:
     box, now = view.box, view.now
     if box.mock and box.over(now):
@@ -333,7 +350,7 @@ def render_live(view, width: int, height: int):
     details = [*_live_counterexamples(view), *ex_details][:spare]
     spare -= len(details)
     prompt_rows += max(0, min(LIVE_PROMPT_LINES[1] - prompt_rows, spare))
-    prompt = _wrapped("Task: " + view.exercise.prompt, inner, prompt_rows) if prompt_rows else []
+    prompt = _wrapped("Task: " + _plain(view.exercise.prompt), inner, prompt_rows) if prompt_rows else []
     ordered = [header, file_row, *prompt, *shown_ex, *details, ex_summary, fixed[3], *hint,
                *([up] if up is not None else []), *status, fixed[5]]
     if len(ordered) > rows:  # a tiny screen: keep the rows that matter most

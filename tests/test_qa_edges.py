@@ -216,3 +216,13 @@ def test_start_with_a_file_where_its_folder_goes_says_so(practice_env):
     result = CliRunner().invoke(app, ["start", "D1", "--no-live"])
     assert result.exit_code == 1, result.output
     assert "a file is in the way of its folder" in result.stderr and "unchanged" not in result.output
+
+
+def test_live_prompt_summary_is_words_not_markdown():
+    """The live view's few prompt rows showed `**`, backticks and `| --- | --- |` table rules (1B, 1C, 4C)."""
+    from runner.render import _plain
+
+    prompt = ("Use `np.einsum`.\n\n**`attention(Q, K, V) -> np.ndarray`**\n\n| argument | shape |\n| --- | --- |\n"
+              "| `Q` | `[B, Lq, dk]` |\n\n- **Efficiency:** divide by `dk ** 0.5`; n = 10**6.\n")
+    assert _plain(prompt) == ("Use np.einsum.  attention(Q, K, V) -> np.ndarray  argument · shape; Q · [B, Lq, dk];  "
+                              "- Efficiency: divide by dk ** 0.5; n = 10**6.")
