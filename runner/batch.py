@@ -369,6 +369,7 @@ class Reports:
 def read_json_lines(paths: Iterable[Path]) -> list[dict]:
     """Results written by `practice grade --json` (one object per line), from shards; sorted by file."""
     merged: dict[str, dict] = {}
+    first: tuple[str, str] | None = None  # (exercise, where it was first seen): one exercise per merge
     for path in paths:
         try:
             lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -380,7 +381,12 @@ def read_json_lines(paths: Iterable[Path]) -> list[dict]:
             try:
                 record = json.loads(line)
                 merged[record["file"]] = record
-            except (ValueError, KeyError, TypeError):
+                exercise = str(record.get("exercise"))
+            except (ValueError, KeyError, TypeError, AttributeError):
                 raise UsageError(f"{path}:{n} is not a result line from `practice grade --json`",
                                  fix="Merge only the JSON-lines output of grade --json.") from None
+            first = first or (exercise, f"{path}:{n}")
+            if exercise != first[0]:
+                raise UsageError(f"{path}:{n} holds a result of {exercise}, {first[1]} one of {first[0]}",
+                                 fix="Merge the shards of one exercise at a time.")
     return sorted(merged.values(), key=lambda r: (r.get("student", ""), r["file"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -226,3 +227,13 @@ def test_live_prompt_summary_is_words_not_markdown():
               "| `Q` | `[B, Lq, dk]` |\n\n- **Efficiency:** divide by `dk ** 0.5`; n = 10**6.\n")
     assert _plain(prompt) == ("Use np.einsum.  attention(Q, K, V) -> np.ndarray  argument · shape; Q · [B, Lq, dk];  "
                               "- Efficiency: divide by dk ** 0.5; n = 10**6.")
+
+
+def test_grade_merge_refuses_results_of_two_exercises(tmp_path):
+    """Shards of 1A and 2A were merged into one CSV with both exercises' check columns."""
+    one, two = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    one.write_text(json.dumps({"file": "s/a.py", "student": "a", "exercise": "1A", "tests": []}) + "\n")
+    two.write_text("\n" + json.dumps({"file": "s/b.py", "student": "b", "exercise": "2A", "tests": []}) + "\n")
+    result = CliRunner().invoke(app, ["grade", "merge", str(one), str(two)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {two}:2 holds a result of 2A, {one}:1 one of 1A")
