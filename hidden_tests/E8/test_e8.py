@@ -5,6 +5,7 @@ import pytest
 from toymodel import load_model
 
 from runner.checks import assert_close, assert_not_modified, assert_scalar, assert_shape
+from runner.counterexamples import Call, OutsideDomain, Property, float_array
 
 D_MODEL, N_CTX = 11, 7
 
@@ -44,6 +45,50 @@ def loop_pattern(W_pos, W_Q, W_K, L, causal):
         out[i, list(keys)] = w / w.sum()
     return out
 
+
+
+# ---- counterexamples: properties `practice submit --reveal` may search (small W_pos, W_Q, W_K; never hidden data) ----
+
+def _pattern_calls():
+    """d_model, n_ctx, d_head from 1 to 3 and L from 1 to n_ctx; causal= given (True or False) or not."""
+    from hypothesis import strategies as st
+
+    def build(dims):
+        d, n, dh = dims
+        return st.tuples(float_array((d, n), 3.0), float_array((dh, d), 3.0), float_array((dh, d), 3.0),
+                         st.integers(1, n), st.sampled_from([None, True, False])).map(
+            lambda a: Call(a[:4], {} if a[4] is None else {"causal": a[4]}))
+
+    return st.tuples(*[st.integers(1, 3)] * 3).flatmap(build)
+
+
+def _score_calls():
+    """A small square pattern (any entries) and an offset with at least one valid row."""
+    from hypothesis import strategies as st
+
+    def build(n):
+        return st.tuples(float_array((n, n), 1.0), st.integers(-(n - 1), n - 1)).map(lambda a: Call(a))
+
+    return st.integers(1, 4).flatmap(build)
+
+
+def _loop_score(pattern, offset):
+    n = len(pattern)
+    values = [float(pattern[i][i + offset]) for i in range(n) if 0 <= i + offset < n]
+    if not values:
+        raise OutsideDomain("no valid row: ValueError")
+    return sum(values) / len(values)
+
+
+def reveal_pattern():
+    """Any small W_pos, W_Q, W_K and L, causal by default: per-query loop softmax over the allowed keys."""
+    return Property("positional_pattern", _pattern_calls,
+                    lambda W_pos, W_Q, W_K, L, causal=True: loop_pattern(W_pos, W_Q, W_K, L, causal))
+
+
+def reveal_score():
+    """Any small pattern and offset: the mean of pattern[i, i + offset] over the rows where i + offset exists."""
+    return Property("offset_score", _score_calls, _loop_score)
 
 @pytest.mark.points(2)
 def test_previous_token_scores(solution):
@@ -94,6 +139,7 @@ def test_blind_to_non_positional_directions(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_pattern")
 def test_positional_pattern_matches_loop(solution):
     """positional_pattern matches a loop (d_head != n_ctx, L < n_ctx), causal and bidirectional."""
     rng = np.random.default_rng(4)
@@ -126,6 +172,7 @@ def test_next_token_head_under_causal_mask(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_score")
 def test_offset_score_skips_rows_without_a_key(solution):
     """offset_score averages pattern[i, i + offset] over valid rows only; no valid row raises ValueError."""
     rng = np.random.default_rng(6)
