@@ -566,8 +566,9 @@ def render_session(console: Console, report, final: bool = False) -> None:
     from rich.table import Table
 
     s = report.session
-    minutes = (s.deadline - s.started_at) / 60
-    head = f"Mock session {s.id} · {s.preset} · {len(report.tasks)} tasks · {minutes:g} min"
+    minutes = (s.deadline - s.started_at) / 60  # finished early: the time it ran, e.g. 0.0116876 min -> 0:00
+    length = f"{minutes:g} min" if minutes == round(minutes) else clock(s.deadline - s.started_at)
+    head = f"Mock session {s.id} · {s.preset} · {len(report.tasks)} tasks · {length}"
     console.print(Text(head, style="bold"))
     if report.auto_graded:
         console.print(f"Graded at the deadline (saved, not submitted): {', '.join(report.auto_graded)}")

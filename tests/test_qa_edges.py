@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -237,3 +238,11 @@ def test_grade_merge_refuses_results_of_two_exercises(tmp_path):
     result = CliRunner().invoke(app, ["grade", "merge", str(one), str(two)])
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"error: {two}:2 holds a result of 2A, {one}:1 one of 1A")
+
+
+def test_mock_header_of_a_session_finished_early_is_a_clock_not_a_long_fraction(practice_env):
+    runner = CliRunner()
+    assert runner.invoke(app, ["mock", "start", "--ids", "D1", "--minutes", "5"]).exit_code == 0
+    done = runner.invoke(app, ["mock", "finish"])
+    head = done.stdout.splitlines()[0]
+    assert re.fullmatch(r"Mock session 1 · custom · 1 tasks · 0:0\d", head), head
