@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_not_modified, assert_scalar, assert_shape
+from runner.counterexamples import Call, Property, float_array
 
 
 def rng(seed):
@@ -28,6 +29,64 @@ def unpack_curve(result, n_points, what):
         assert_dtype(curves[key], np.float64, f"{what} '{key}' curve")
     return x, curves["measured"], curves["closed form"]
 
+
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small H, F, theta, p; never hidden data) -
+
+def _hf_calls(readout=False):
+    """n, k, d from 1 to 3: H [n, k] and F [k, d] (or X [n, d] and F [k, d] for the readout)."""
+    from hypothesis import strategies as st
+
+    def build(dims):
+        n, k, d = dims
+        first = float_array((n, d), 3.0) if readout else float_array((n, k), 1.0)
+        return st.tuples(first, float_array((k, d), 3.0)).map(lambda a: Call(a))
+
+    return st.tuples(*[st.integers(1, 3)] * 3).flatmap(build)
+
+
+def _loop_residuals(H, F):
+    n, k = H.shape
+    return np.array([[sum(H[a, i] * F[i, j] for i in range(k)) for j in range(F.shape[1])] for a in range(n)])
+
+
+def _loop_readout(X, F):
+    return np.array([[sum(X[a, j] * F[i, j] for j in range(F.shape[1])) for i in range(F.shape[0])]
+                     for a in range(X.shape[0])])
+
+
+def _loop_mse(H, F):
+    err = _loop_readout(_loop_residuals(H, F), F) - H
+    return sum(float(e) ** 2 for e in err.ravel()) / err.size
+
+
+def _closed_form_calls():
+    """theta in [-4, 4] and p in [0, 1]: numbers, or arrays of shapes that broadcast together (up to 2-D)."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    def values(shape, low, high):
+        elements = st.floats(low, high, allow_nan=False)
+        return elements if shape == () else hnp.arrays(np.float64, shape, elements=elements)
+
+    shapes = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3)
+    return shapes.flatmap(lambda bs: st.tuples(values(bs.input_shapes[0], -4.0, 4.0),
+                                               values(bs.input_shapes[1], 0.0, 1.0))).map(lambda a: Call(a))
+
+
+def reveal_residuals():
+    """Any small H [n, k] and F [k, d]: sum_i H[a, i] F[i] entry by entry."""
+    return Property("residuals", _hf_calls, _loop_residuals)
+
+
+def reveal_readout_mse():
+    """Any small H and F: the mean over all n*k entries of (f_i . x_a - H[a, i])^2, by loops."""
+    return Property("readout_mse", _hf_calls, _loop_mse)
+
+
+def reveal_expected_mse():
+    """Any theta and p (numbers or broadcasting arrays): (p / 3) cos^2(theta)."""
+    return Property("expected_mse", _closed_form_calls, closed_form)
 
 # ---- generators -------------------------------------------------------------------------------------------
 
@@ -157,6 +216,7 @@ def test_activations_deterministic(solution):
 # ---- readout ----------------------------------------------------------------------------------------------
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_residuals")
 def test_residuals_and_readout_match_sums(solution):
     """residuals is sum_i h_i f_i and readout is f_i . x, checked against loops with n, k, d all different."""
     r = rng(50)
@@ -181,6 +241,7 @@ def test_residuals_and_readout_match_sums(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_readout_mse")
 def test_readout_mse_in_superposition(solution):
     """readout_mse averages (h_hat - h)^2 over all n*k entries, here with k=7 features in d=4."""
     r = rng(60)
@@ -198,6 +259,7 @@ def test_readout_mse_in_superposition(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_expected_mse")
 def test_expected_mse_closed_form(solution):
     """expected_mse is (p/3) cos^2(theta): a float for scalars, broadcast for arrays."""
     single = assert_scalar(solution.expected_mse(np.pi / 3, 0.3), "expected_mse(pi/3, 0.3)")
