@@ -385,7 +385,15 @@ def render_run(console: Console, result: RunResult) -> None:
     for plot in result.plots:
         render_plot(console, plot)
     if result.output.strip():
-        console.print(Panel(Text(result.output.rstrip()), title="Your code printed", title_align="left"))
+        console.print(Panel(Text(visible_controls(result.output.rstrip())), title="Your code printed",
+                            title_align="left"))
+
+
+def visible_controls(text: str) -> str:
+    """Show control characters (ESC, BEL, CR, ...) as ^[ ^G ^M, so printed text cannot drive the terminal."""
+    import re
+
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", lambda m: f"^{chr((ord(m.group()) + 64) % 128)}", text)
 
 
 def render_plot(console: Console, plot) -> None:

@@ -246,3 +246,14 @@ def test_mock_header_of_a_session_finished_early_is_a_clock_not_a_long_fraction(
     done = runner.invoke(app, ["mock", "finish"])
     head = done.stdout.splitlines()[0]
     assert re.fullmatch(r"Mock session 1 · custom · 1 tasks · 0:0\d", head), head
+
+
+def test_printed_output_cannot_drive_the_terminal():
+    """`print("\\x1b[2J")` in learner code cleared the learner's screen through `practice run`."""
+    from runner.results import RunResult, Status
+
+    out = io.StringIO()
+    result = RunResult("1A", Status.GRADED, output="\x1b[2J\x1b[31mred\x1b[0m\x07 done\n")
+    render.render_run(Console(file=out, width=80, color_system=None), result)
+    assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+    assert "^[[2J^[[31mred^[[0m^G done" in out.getvalue()
