@@ -5,6 +5,7 @@ import pytest
 from toymodel import load_model
 
 from runner.checks import assert_close, assert_scalar
+from runner.counterexamples import Call, Property
 
 
 def frob(M):
@@ -21,6 +22,33 @@ def expected_scores(W_Q1, W_K1, W_V1, W_O1, W_V0, W_O0):
     v = frob(OV @ A) / (frob(OV) * frob(A))
     return q, k, v
 
+
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small heads; never hidden data) ----
+
+def _heads_calls():
+    """d_model, d_head from 1 to 3; entries multiples of 1/2 (a head with a zero matrix is outside the property)."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    def build(dims):
+        d, dh = dims
+        shapes = [(dh, d), (dh, d), (dh, d), (d, dh), (dh, d), (d, dh)]
+        return st.tuples(*[hnp.arrays(np.float64, shape, elements=st.integers(-4, 4).map(lambda k: k / 2))
+                           for shape in shapes]).map(lambda a: Call(a))
+
+    return st.tuples(st.integers(1, 3), st.integers(1, 3)).flatmap(build)
+
+
+def _three_scores(got, expected):
+    assert isinstance(got, (tuple, list)) and len(got) == 3, "return (q_comp, k_comp, v_comp)"
+    for name, g, e in zip(("q_comp", "k_comp", "v_comp"), got, expected):
+        assert_close(g, e, what=name)
+
+
+def reveal_scores():
+    """Any small heads: the Frobenius composition scores, QK built entry by entry."""
+    return Property("composition_scores", _heads_calls, expected_scores, check=_three_scores)
 
 def random_heads(seed, d_model=7, d_head=3):
     rng = np.random.default_rng(seed)
@@ -45,6 +73,7 @@ def built(solution, vocab, n_ctx):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_scores")
 def test_composition_scores_random(solution):
     """composition_scores matches the Frobenius definitions on random heads (d_head != d_model)."""
     heads = random_heads(1)
@@ -59,6 +88,7 @@ def test_composition_scores_random(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_scores")
 def test_composition_scores_are_scale_free_and_specific(solution):
     """Scores ignore the heads' scale, and a layer-0 write outside the keys' input gives k_comp = 0."""
     heads = list(random_heads(2, d_model=6, d_head=2))
