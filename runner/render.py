@@ -129,7 +129,8 @@ def render_scorecard(console: Console, result: GradeResult, title: str = "", rev
 
     heading = escape(f"{result.exercise} · {title}" if title else result.exercise)
     if result.status is Status.ERROR:
-        console.print(Panel(Text(result.error or "grading failed", style="red"), title=f"{heading} · score 0",
+        console.print(Panel(Text(visible_controls(result.error or "grading failed"), style="red"),
+                            title=f"{heading} · score 0",
                             title_align="left"))
         _footer(console, result)
         return
@@ -142,7 +143,7 @@ def render_scorecard(console: Console, result: GradeResult, title: str = "", rev
         label, style = OUTCOME_STYLE[test.outcome]
         check = Text(test.description)
         if reveal and test.outcome is not Outcome.PASSED and test.message:
-            check.append(f"\n{test.message}", style="dim")
+            check.append(f"\n{visible_controls(test.message)}", style="dim")
         table.add_row(str(i), check, Text(label, style=style),
                       f"{_points(test.points)}/{_points(test.max_points)}")
     console.print(table)
@@ -258,11 +259,12 @@ def _live_examples(view, width: int) -> tuple[list[Text], list[Text], Text]:
         return [], [], Text("Examples: running…" if view.running else "Examples: not run yet (r runs them)")
     rows, details = [], []
     if ex.status is Status.ERROR:
-        details.append(Text(ex.error or "the examples could not run", style="red"))
+        details.append(Text(visible_controls(ex.error or "the examples could not run"), style="red"))
     for i, e in enumerate(ex.examples, 1):
         rows.append(Text.assemble(("✓", "green") if e.passed else ("✗", "red"), f" example {i}: {e.call}"))
         if not e.passed:
-            details.append(Text(f"  {i}: {e.message or f'expected {e.expected}, got {e.got}'}", style="dim"))
+            details.append(Text(visible_controls(f"  {i}: {e.message or f'expected {e.expected}, got {e.got}'}"),
+                                style="dim"))
     summary = Text(f"{ex.passed} of {len(ex.examples)} examples pass" if ex.examples else "No example ran",
                    style="bold")
     return rows, details, summary
@@ -287,7 +289,7 @@ def _live_score(view) -> Text:
         return Text("Last score: none yet (s grades with the hidden checks)", style="dim")
     late = Text(" · late: recorded, not counted", style="bold red") if not r.counted else Text("")
     if r.status is Status.ERROR:
-        return Text.assemble(("Last score: 0/100", "red"), late, f" — {r.error}")
+        return Text.assemble(("Last score: 0/100", "red"), late, f" — {visible_controls(r.error or '')}")
     counts: dict = {}
     for t in r.tests:
         counts[t.outcome] = counts.get(t.outcome, 0) + 1
@@ -368,13 +370,13 @@ def render_run(console: Console, result: RunResult) -> None:
     from runner.plots import render_plot
 
     if result.status is Status.ERROR:
-        console.print(Text(result.error or "the examples could not run", style="red"))
+        console.print(Text(visible_controls(result.error or "the examples could not run"), style="red"))
     for i, ex in enumerate(result.examples, 1):
         mark = Text("✓", style="green") if ex.passed else Text("✗", style="red")
         console.print(Text.assemble(mark, f" example {i}: ", (ex.call, "bold")))
         if not ex.passed:
             if ex.message:
-                console.print(Text(f"    {ex.message}", style="red"))
+                console.print(Text(visible_controls(f"    {ex.message}"), style="red"))
             else:
                 console.print(Text(f"    expected: {ex.expected}\n    got:      {ex.got}"))
             if ex.where:

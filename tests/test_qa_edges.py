@@ -257,3 +257,19 @@ def test_printed_output_cannot_drive_the_terminal():
     render.render_run(Console(file=out, width=80, color_system=None), result)
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert "^[[2J^[[31mred^[[0m^G done" in out.getvalue()
+
+
+def test_exception_messages_cannot_drive_the_terminal():
+    """`raise ValueError("\\x1b[2J")`: its message reached the terminal through the scorecard and `practice run`."""
+    from runner.results import ExampleResult, GradeResult, Outcome, RunResult, Status, TestResult
+
+    evil = "your code raised ValueError: \x1b[2J\x1b]52;c;cHduZWQ=\x07"
+    out = io.StringIO()
+    console = Console(file=out, width=100, color_system=None)
+    render.render_scorecard(console, GradeResult("1A", Status.GRADED, tests=(
+        TestResult("t", "d", Outcome.ERROR, 0, 1, evil),)), reveal=True)
+    render.render_scorecard(console, GradeResult("1A", Status.ERROR, error=evil))
+    render.render_run(console, RunResult("1A", Status.GRADED, examples=(
+        ExampleResult("softmax(x)", False, "", "", evil),)))
+    assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+    assert out.getvalue().count("ValueError: ^[[2J^[]52;c;cHduZWQ=^G") == 3
