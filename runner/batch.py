@@ -319,7 +319,17 @@ def write_junit(results: list[dict], path: Path, exercise_id: str) -> None:
                 ET.SubElement(case, "error", message=t["message"], type=t["outcome"])
             elif t["outcome"] == "skipped":
                 ET.SubElement(case, "skipped", message=t["message"])
+    for element in suites.iter():  # one student's message with a control character made the whole file invalid
+        element.attrib = {key: xml_safe(value) for key, value in element.attrib.items()}
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def xml_safe(text: str) -> str:
+    """Characters XML 1.0 cannot hold, made visible: control characters as ^[ ^G, lone surrogates as U+FFFD."""
+    import re
+
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]",
+                  lambda m: f"^{chr(ord(m.group()) + 64)}" if m.group() < " " else "\ufffd", text)
 
 
 class Reports:

@@ -774,8 +774,8 @@ def render_batch(console: Console, results: list[dict], summary: dict, table: bo
         for name in ("Student", "Score", "Passed", "Note"):
             t.add_column(name, justify="right" if name in ("Score", "Passed") else "left")
         for r in results:
-            note = r["error"] or ""
-            t.add_row(Text(r.get("student", r["file"])), f"{r['score']:g}", f"{r['passed']}/{r['total']}",
+            note = visible_controls(r["error"] or "")
+            t.add_row(Text(visible_controls(r.get("student", r["file"]))), f"{r['score']:g}", f"{r['passed']}/{r['total']}",
                       Text(note if len(note) <= 120 else note[:119] + "…"))  # Text: a name is not markup
         console.print(t)
     if not summary["submissions"]:

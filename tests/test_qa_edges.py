@@ -273,3 +273,21 @@ def test_exception_messages_cannot_drive_the_terminal():
         ExampleResult("softmax(x)", False, "", "", evil),)))
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert out.getvalue().count("ValueError: ^[[2J^[]52;c;cHduZWQ=^G") == 3
+
+
+def test_junit_stays_valid_xml_whatever_a_student_raises(tmp_path):
+    """A student's exception message with ESC or NUL made the class's JUnit file unparseable for everyone."""
+    from junitparser import JUnitXml
+
+    from runner.batch import write_junit
+
+    def record(student, message):
+        return {"student": student, "file": f"{student}/softmax.py", "exercise": "1A", "status": "graded",
+                "score": 0.0, "total": 1, "duration_s": 0.1, "error": None,
+                "tests": [{"name": "t", "outcome": "error", "message": message, "seconds": 0.1}]}
+
+    path = tmp_path / "grades.xml"
+    write_junit([record("alice", "fine"), record("mallory", "ValueError: \x1b[2J\x00\x07\ud800 bad")], path, "1A")
+    suites = {s.name: s for s in JUnitXml.fromfile(str(path))}
+    assert set(suites) == {"alice", "mallory"}
+    assert "ValueError: ^[[2J^@^G\ufffd bad" in path.read_text(encoding="utf-8")
