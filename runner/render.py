@@ -775,7 +775,8 @@ def render_batch(console: Console, results: list[dict], summary: dict, table: bo
             t.add_column(name, justify="right" if name in ("Score", "Passed") else "left")
         for r in results:
             note = visible_controls(r["error"] or "")
-            t.add_row(Text(visible_controls(r.get("student", r["file"]))), f"{r['score']:g}", f"{r['passed']}/{r['total']}",
+            student = visible_controls(r.get("student", r["file"]))
+            t.add_row(Text(student), f"{r['score']:g}", f"{r['passed']}/{r['total']}",
                       Text(note if len(note) <= 120 else note[:119] + "…"))  # Text: a name is not markup
         console.print(t)
     if not summary["submissions"]:
