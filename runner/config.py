@@ -101,8 +101,9 @@ def _parse_toml(text: str, path: Path) -> dict:
 def resolve_locations(bank: Path | str | None = None) -> Locations:
     """Resolve the roots from arguments, then PRACTICE_* variables, then config.toml, then defaults."""
     env = os.environ
-    workspace = Path(env.get("PRACTICE_WORKSPACE") or default_workspace()).expanduser()
-    home = Path(env.get("PRACTICE_HOME") or default_home()).expanduser()
+    # absolute: an attempt records its file's path, and a relative one breaks from any other folder
+    workspace = Path(env.get("PRACTICE_WORKSPACE") or default_workspace()).expanduser().absolute()
+    home = Path(env.get("PRACTICE_HOME") or default_home()).expanduser().absolute()
     if bank:
         bank_path, source = Path(bank), "--bank"
     elif env.get("PRACTICE_BANK"):

@@ -291,3 +291,18 @@ def test_junit_stays_valid_xml_whatever_a_student_raises(tmp_path):
     suites = {s.name: s for s in JUnitXml.fromfile(str(path))}
     assert set(suites) == {"alice", "mallory"}
     assert "ValueError: ^[[2J^@^G\ufffd bad" in path.read_text(encoding="utf-8")
+
+
+def test_a_relative_workspace_is_made_absolute(practice_env, monkeypatch, tmp_path):
+    """PRACTICE_WORKSPACE=relws: the attempt recorded relws/D1/double.py, and `submit` from elsewhere found no file."""
+    (tmp_path / "here").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    monkeypatch.setenv("PRACTICE_WORKSPACE", "relws")
+    runner = CliRunner()
+    assert runner.invoke(app, ["start", "D1", "--no-live"]).exit_code == 0
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = runner.invoke(app, ["submit", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["exercise"] == "D1"
+    assert (tmp_path / "here" / "relws" / "D1" / "double.py").is_file()
