@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runner.checks import assert_close, assert_dtype, assert_finite, assert_not_modified, assert_scalar, assert_shape
+from runner.counterexamples import Call, OutsideDomain, Property
 
 K, D, M, P, N_TRAIN, N_HELD_OUT = 32, 16, 48, 0.04, 8192, 4096
 TRAIN_SEEDS = (4242, 5353)  # held-out seeds: never shown in the prompt
@@ -46,6 +47,97 @@ def recovery(F, W_dec):
         out[i] = best
     return out
 
+
+
+# ---- counterexamples: properties `practice submit --reveal` may search (any small X, params; never hidden data) ----
+
+def _quarters(shape):
+    """Multiples of 1/4 in [-2, 2]: sums of products are exact, so ReLU and dead-latent boundaries never blur."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    return hnp.arrays(np.float64, shape, elements=st.integers(-8, 8).map(lambda k: k / 4))
+
+
+def _sae_calls(with_l1=False):
+    """N, d, m from 1 to 3: X [N, d] and params W_enc [m, d], b_enc [m], W_dec [d, m], b_dec [d] (and l1)."""
+    from hypothesis import strategies as st
+
+    def build(dims):
+        n, d, m = dims
+        params = st.fixed_dictionaries({"W_enc": _quarters((m, d)), "b_enc": _quarters((m,)),
+                                        "W_dec": _quarters((d, m)), "b_dec": _quarters((d,))})
+        l1 = st.sampled_from([0.0, 0.25, 1.0]) if with_l1 else st.none()
+        return st.tuples(_quarters((n, d)), params, l1).map(lambda a: Call(a if with_l1 else a[:2]))
+
+    return st.tuples(*[st.integers(1, 3)] * 3).flatmap(build)
+
+
+def _dictionary_calls(features=True):
+    """k, d, m from 1 to 3: F [k, d] with non-zero rows and W_dec [d, m] (zero columns allowed); or W_dec alone."""
+    from hypothesis import strategies as st
+
+    def build(dims):
+        k, d, m = dims
+        return st.tuples(_quarters((k, d)), _quarters((d, m))).map(lambda a: Call(a if features else a[1:]))
+
+    return st.tuples(*[st.integers(1, 3)] * 3).flatmap(build)
+
+
+def _pair(got, expected):
+    assert isinstance(got, tuple) and len(got) == 2, "sae_forward should return the tuple (Z, X_hat)"
+    for name, g, e in zip(("latents Z", "reconstruction X_hat"), got, expected):
+        assert_close(g, e, what=name)
+
+
+def _dead(X, params):
+    Z, _ = forward(X, params)
+    return np.array([not any(Z[n, j] > 0 for n in range(Z.shape[0])) for j in range(Z.shape[1])])
+
+
+def _same_flags(got, expected):
+    got = np.asarray(got)
+    assert got.dtype == np.bool_ and got.shape == expected.shape, "dead_latents should return a bool array [m]"
+    assert np.array_equal(got, expected), "dead_latents flags the wrong latents"
+
+
+def _loop_normalize(W_dec):
+    out = np.empty_like(W_dec)
+    for j in range(W_dec.shape[1]):
+        norm = sum(float(v) ** 2 for v in W_dec[:, j]) ** 0.5
+        out[:, j] = W_dec[:, j] / norm if norm else 1 / 0  # a zero column is outside the property
+    return out
+
+
+def _recovery_nonzero(F, W_dec):
+    if not np.all(np.any(F != 0, axis=1)):
+        raise OutsideDomain("a zero feature has no direction")
+    return recovery(F, W_dec)
+
+
+def reveal_forward():
+    """Any small X and params: the formula, written out."""
+    return Property("sae_forward", _sae_calls, forward, check=_pair)
+
+
+def reveal_loss():
+    """Any small X, params and l1: the mean over rows, one row at a time."""
+    return Property("sae_loss", lambda: _sae_calls(with_l1=True), loss)
+
+
+def reveal_dead():
+    """Any small X and params: latents that are 0 on every row, entry by entry."""
+    return Property("dead_latents", _sae_calls, _dead, check=_same_flags)
+
+
+def reveal_normalize():
+    """Any small W_dec with non-zero columns: each column divided by its own norm."""
+    return Property("normalize_decoder", lambda: _dictionary_calls(features=False), _loop_normalize)
+
+
+def reveal_recovery():
+    """Any small F (non-zero rows) and W_dec: for each row of F the max signed cosine to a column (zero columns: 0)."""
+    return Property("feature_recovery", _dictionary_calls, _recovery_nonzero)
 
 def toy_data(seed):
     """The 4A generator: unit features in superposition, sparse Uniform[0,1] activations, a constant offset."""
@@ -95,6 +187,7 @@ def trained(solution, request, seed):
 # ---- forward, loss, gradients ---------------------------------------------------------------------------
 
 @pytest.mark.points(3)
+@pytest.mark.reveal("reveal_forward")
 def test_forward_matches_formula(solution):
     """sae_forward gives Z = ReLU((X - b_dec) W_encᵀ + b_enc) [N, m] and X_hat = Z W_decᵀ + b_dec [N, d]."""
     params = small_params(1)
@@ -113,6 +206,7 @@ def test_forward_matches_formula(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_forward")
 def test_encoder_subtracts_pre_encoder_bias(solution):
     """The encoder sees x - b_dec: an input equal to b_dec gives z = ReLU(b_enc) and X_hat = W_dec z + b_dec."""
     params = small_params(3)
@@ -125,6 +219,7 @@ def test_encoder_subtracts_pre_encoder_bias(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_loss")
 def test_loss_matches_formula(solution):
     """sae_loss is the mean over rows of ||x_hat - x||² (summed over d) plus l1 times ||z||₁."""
     params = small_params(5)
@@ -156,6 +251,7 @@ def test_grads_match_finite_differences(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_normalize")
 def test_normalize_decoder_columns(solution):
     """normalize_decoder scales each column of W_dec [d, m] (one dictionary vector) to unit norm."""
     r = rng(9)
@@ -169,6 +265,7 @@ def test_normalize_decoder_columns(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_dead")
 def test_dead_latents(solution):
     """dead_latents flags exactly the latents whose activation is 0 on every row of X."""
     r = rng(10)
@@ -190,6 +287,7 @@ def test_dead_latents(solution):
 # ---- the recovery metric --------------------------------------------------------------------------------
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_recovery")
 def test_recovery_is_one_for_permuted_rescaled_features(solution):
     """A dictionary holding the true features (permuted, rescaled, plus extra junk columns) scores 1 per feature."""
     r = rng(12)
@@ -205,6 +303,7 @@ def test_recovery_is_one_for_permuted_rescaled_features(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_recovery")
 def test_recovery_uses_signed_cosine(solution):
     """A negated dictionary does not recover the features: the cosine is signed, not absolute."""
     r = rng(13)
@@ -219,6 +318,7 @@ def test_recovery_uses_signed_cosine(solution):
 
 
 @pytest.mark.points(2)
+@pytest.mark.reveal("reveal_recovery")
 def test_recovery_general_case(solution):
     """feature_recovery is the max cosine over dictionary columns for each row of F, and mmcs its mean over F's rows."""
     r = rng(14)
@@ -231,6 +331,7 @@ def test_recovery_general_case(solution):
 
 
 @pytest.mark.points(1)
+@pytest.mark.reveal("reveal_recovery")
 def test_recovery_zero_column(solution):
     """A zero dictionary column counts as cosine 0 (no NaN)."""
     F = np.array([[1.0, 0.0], [0.0, 2.0]])
