@@ -18,8 +18,8 @@ from runner.counterexamples import Call, Property, differences, literal, search
 from runner.grading.inprocess import load_module
 
 GOLDEN = Path(__file__).parent / "golden" / "counterexamples.json"
-EXERCISES = ("1A", "1B", "2A", "E3", "E11", "1C", "1D", "2B", "2C", "2D", "3A", "3B", "4A", "E2", "E4", "E5", "E6",
-             "E7", "E8", "E10", "E12", "E13", "E14", "E15", "E20")
+EXERCISES = ("1A", "1B", "2A", "E3", "E11", "1C", "1D", "2B", "2C", "2D", "3A", "3B", "4A", "4D", "E2", "E4", "E5",
+             "E6", "E7", "E8", "E10", "E12", "E13", "E14", "E15", "E20")
 # (exercise, known-wrong solution, the check it fails): its counterexample is in the golden file.
 CASES = [
     ("1A", "no_max_subtraction", "test_large_magnitude_logits"),
@@ -57,6 +57,7 @@ CASES = [
     ("4A", "e_u_squared", "test_expected_mse_closed_form"),
     ("E8", "offset_score_counts_missing_rows", "test_offset_score_skips_rows_without_a_key"),
     ("E10", "qk_transposed", "test_composition_scores_random"),
+    ("4D", "abs_cosine", "test_recovery_uses_signed_cosine"),
 ]
 NO_TIME_LIMIT = 600.0  # the call budget alone bounds the search: results do not depend on the machine's load
 
@@ -165,6 +166,9 @@ def test_counterexamples_beyond_the_first_exercises_are_minimal():
     assert calls["E14/g_not_normalised/test_replace_direction_matches_loop"] == \
         "replace_direction(np.array([1.0]), np.array([0.25]), np.array([0.25]))"
     assert calls["4A/e_u_squared/test_expected_mse_closed_form"] == "expected_mse(0.0, 1.0)"
+    # an absolute cosine shows with one feature and its negation
+    assert calls["4D/abs_cosine/test_recovery_uses_signed_cosine"] == \
+        "feature_recovery(np.array([[0.25]]), np.array([[-0.25]]))"
     # rows without a key at i + 1 need a 2 x 2 pattern
     assert calls["E8/offset_score_counts_missing_rows/test_offset_score_skips_rows_without_a_key"] == \
         "offset_score(np.array([[1.0, 1.0], [1.0, 1.0]]), 1)"
