@@ -251,6 +251,30 @@ def test_answers_stay_hidden_inside_a_folder_that_comes_back(tmp_path):
     assert out.stdout.split() == ["['practice_bank']", "[]"], out.stderr
 
 
+def test_closed_folders_above_python_are_replaced_by_open_ones(tmp_path):
+    """A Python under a folder others may not enter (pyenv under /root, mode 700) is reached through it."""
+    from runner.sandbox import namespaces
+
+    inner = tmp_path / "locked" / "pyenv" / "lib"
+    inner.mkdir(parents=True)
+    (tmp_path / "locked").chmod(0o700)
+    assert str(tmp_path / "locked") in namespaces.closed_ancestors([str(inner)])
+    (tmp_path / "locked").chmod(0o755)
+    assert str(tmp_path / "locked") not in namespaces.closed_ancestors([str(inner)])
+
+
+def test_standard_library_importable_wherever_home_points(fixture_bank, tmp_path):
+    """With HOME elsewhere, learner code still imports standard modules the grader never loaded (a codec)."""
+    submission = tmp_path / "double.py"
+    submission.write_text("import codecs\n\n\ndef double(x):\n    codecs.lookup('cp437')\n    return x * 2\n")
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "PRACTICE_HOME": str(tmp_path / "state"),
+           "PRACTICE_WORKSPACE": str(tmp_path / "ws")}
+    out = subprocess.run([sys.executable, "-m", "runner", "--bank", str(fixture_bank), "submit", "H1", "--file",
+                          str(submission), "--json"], env=env, capture_output=True, text=True, timeout=90)
+    result = json.loads(out.stdout)
+    assert result["score"] == 100, (result["isolation"], [t["message"] for t in result["tests"]])
+
+
 def test_scorecard_names_the_layer():
     from rich.console import Console
 

@@ -54,6 +54,24 @@ def python_paths() -> list[str]:
     return sorted(os.path.realpath(p) for p in paths if os.path.isdir(p))
 
 
+def closed_ancestors(paths) -> list[str]:
+    """Folders above `paths` that others may not enter (e.g. /root, mode 700, holding a pyenv Python).
+
+    Hiding them puts a traversable empty folder in their place, in which the paths below are mounted back: an
+    unprivileged learner uid can then reach Python's standard library wherever HOME points."""
+    closed = set()
+    for path in paths:
+        parent = os.path.dirname(path)
+        while parent and parent != "/":
+            try:
+                if not os.stat(parent).st_mode & 0o001:
+                    closed.add(parent)
+            except OSError:
+                pass
+            parent = os.path.dirname(parent)
+    return sorted(closed)
+
+
 def make_view(spec, original_submission: str) -> View:
     """Describe the learner's file system (in the grader; applied in the learner process before its code runs)."""
     home = os.path.expanduser("~")
@@ -64,6 +82,7 @@ def make_view(spec, original_submission: str) -> View:
     with open(spec.submission, "rb") as fh:
         files = ((os.path.join(spec.workdir, os.path.basename(spec.submission)), fh.read()),)
     expose = {*python_paths(), *(os.path.realpath(d) for d in spec.support_dirs)}
+    hide.extend(closed_ancestors(expose))
     return View(hide=tuple(sorted({os.path.realpath(h) for h in hide if h and os.path.isdir(h)})),
                 expose=tuple(sorted(expose)), tmp=tuple(sorted(tmp)), workdir=spec.workdir, files=files)
 
