@@ -43,6 +43,11 @@ class Graded:
 
 def collect(exercise: Exercise, paths: Iterable[Path]) -> list[Entry]:
     """Each PATH is a file, a folder of files, or a folder with one folder per student; sorted and deduplicated."""
+    paths = [Path(raw) for raw in paths]
+    if paths and not any(path.exists() for path in paths):
+        shown = ", ".join(str(path) for path in paths[:3]) + (" …" if len(paths) > 3 else "")
+        raise UsageError(f"nothing to grade: no file or folder at {shown}",
+                         fix="Check the path to the class's submissions.")
     entries: dict[str, Entry] = {}
 
     def add(entry: Entry) -> None:
