@@ -418,6 +418,7 @@ def grade(exercise_id: str = typer.Argument(..., help="Exercise id, or `merge` t
 
         exercise = practice(settle=False).bank.get(exercise_id)
         layers.warn_if_weakest()  # hostile submissions could change grades here: say so once
+        batch.check_writable(csv_file, junit)
         entries = batch.collect(exercise, paths)
         chosen = batch.resolve_shard(shard_spec, shard_count, os.environ)
         if chosen:
