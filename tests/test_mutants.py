@@ -201,3 +201,26 @@ def test_report_renders_score_and_survivor_diffs(tmp_path):
     data = report.to_dict()
     assert data["survivors"][0]["id"] == survivor.id and data["survivors"][0]["diff"].startswith("--- reference.py")
     assert data["score"] == round(100 * report.killed / report.mutants, 2)
+
+
+def test_recorded_equivalent_killed_only_by_time_limits_stays_equivalent(tmp_path):
+    """A recorded equivalent that only times out (slower, same result) is not reported stale; other kills are."""
+    from runner.results import Outcome
+
+    exercise = _exercise(tmp_path)
+    found = mutants.generate(SAMPLE)
+    slow, wrong = found[0].id, found[1].id
+    mutants.equivalents_path(exercise).write_text(f"{slow}: slower but the same\n{wrong}: wrongly recorded\n")
+
+    class TimingPool:
+        def run(self, exercise, paths):
+            for path in paths:
+                outcome = Outcome.TIMEOUT if slow in str(path) else Outcome.FAILED
+                alive = path == exercise.reference_path
+                yield path, SimpleNamespace(score=100.0 if alive else 50.0, error=None,
+                                            tests=(SimpleNamespace(outcome=Outcome.PASSED),
+                                                   SimpleNamespace(outcome=outcome)))
+
+    report = mutants.analyse(exercise, TimingPool())
+    assert report.equivalent == 1 and report.killed == len(found) - 1
+    assert len(report.stale) == 1 and wrong in report.stale[0]
