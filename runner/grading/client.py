@@ -7,7 +7,6 @@ import itertools
 import json
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from runner.bank import Exercise
 from runner.errors import GradingError
+from runner.grading import remove_tree
 from runner.results import ExampleResult, GradeResult, Outcome, PlotData, RunResult, Status, TestResult
 from runner.sandbox import layers
 
@@ -37,16 +37,6 @@ def worker_command(results_fd: int, scratch: str | None = None) -> list[str]:
     """The worker's command line: `-P` (Python 3.11+) keeps the working folder off its import path."""
     safe = ["-P"] if sys.version_info >= (3, 11) else []
     return [sys.executable, *safe, "-m", "runner.grading.worker", str(results_fd), *([scratch] if scratch else [])]
-
-
-def remove_tree(path: str) -> None:
-    """Remove a folder the grader made, read-only copies inside it included."""
-    for folder, _, _ in os.walk(path):
-        try:
-            os.chmod(folder, 0o700)
-        except OSError:
-            pass
-    shutil.rmtree(path, ignore_errors=True)
 
 
 class _Worker:

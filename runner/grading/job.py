@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from runner.bank import Exercise
+from runner.grading import remove_tree
 from runner.grading.plugin import LearnerHost, classify
 from runner.sandbox.child import ChildSpec
 from runner.sandbox.guard import build_forbidden
@@ -82,13 +83,7 @@ def private_tests(exercise: Exercise, under: str | None = None) -> Path:
 
 def remove_private_tests(target: Path) -> None:
     """Remove a copy made by `private_tests`."""
-    root = target.parents[1]
-    for folder, _, _ in os.walk(root):
-        try:
-            os.chmod(folder, 0o700)
-        except OSError:
-            pass
-    shutil.rmtree(root, ignore_errors=True)
+    remove_tree(target.parents[1])
 
 
 def open_submission(exercise: Exercise, submission: Path, deadline: float, emit,
