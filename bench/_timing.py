@@ -9,6 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+# A bare pytest run loads no third-party plugins (the grading workers load none either): with autoload on, the
+# plugins installed beside practice (hypothesis's among them) add about 1.2 s and would flatter every ratio.
+BARE_PYTEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
 
 def median_seconds(cmd: list[str], runs: int, env: dict | None = None, warmup: int = 1) -> float:
     """Median wall time of `cmd` over `runs` runs, after `warmup` unmeasured runs."""

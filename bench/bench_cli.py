@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import isolation_layers, median_seconds, report  # noqa: E402
+from _timing import BARE_PYTEST_ENV, isolation_layers, median_seconds, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE_TEST = "import numpy as np\n\n\ndef test_sum():\n    assert np.allclose(np.ones(3).sum(), 3.0)\n"
@@ -36,7 +36,7 @@ def main() -> None:
         bare_import = median_seconds([sys.executable, "-c", "import typer, rich"], runs)
         listing = median_seconds([practice, "list"], runs, env)
         bare_pytest = median_seconds([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                      str(test_file)], runs)
+                                      str(test_file)], runs, BARE_PYTEST_ENV)
         submits = {layer: median_seconds([practice, "submit", "1A", "--json", "--file",
                                           str(ROOT / "solutions/1A/reference.py")], runs,
                                          {**env, "PRACTICE_ISOLATION": layer}) for layer in chosen}

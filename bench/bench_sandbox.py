@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import isolation_layers, median_seconds, report  # noqa: E402
+from _timing import BARE_PYTEST_ENV, isolation_layers, median_seconds, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -86,12 +86,13 @@ def per_run(runs: int) -> None:
         env = {"PRACTICE_HOME": f"{tmp}/home", "PRACTICE_WORKSPACE": f"{tmp}/ws", "PRACTICE_BANK": str(ROOT)}
         inprocess = median_seconds([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
                                     "runner.grading.inprocess", str(ROOT / "hidden_tests/1A"), "--submission", ref],
-                                   runs, env)
+                                   runs, {**env, **BARE_PYTEST_ENV})
         sandboxed = median_seconds([sys.executable, "-m", "runner", "submit", "1A", "--json", "--file", ref],
                                    runs, env)
         bare = str(Path(tmp) / "test_bare.py")
         Path(bare).write_text("import numpy as np\n\n\ndef test_sum():\n    assert np.ones(3).sum() == 3.0\n")
-        bare_pytest = median_seconds([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", bare], runs)
+        bare_pytest = median_seconds([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", bare], runs,
+                                     BARE_PYTEST_ENV)
     report([("submit 1A (sandbox)  vs  in-process pytest run", sandboxed, inprocess, 3.0),
             ("submit 1A (sandbox)  vs  bare pytest numpy test", sandboxed, bare_pytest, 3.0)])
 
