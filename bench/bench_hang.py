@@ -6,7 +6,9 @@ Each exercise's functions loop forever; `practice submit ID --json` must answer 
 times out on its CPU limit (max(2 s, 50x the reference's slowest call)) and every other check that needs learner
 code is "not run: an earlier call timed out". Baseline: `python -c "import numpy, pytest"`. Goal (issue 12):
 1A's scorecard within 10 s; the target column is that goal as a ratio to this machine's baseline. 3D is a
-model-based exercise (toy transformer fixtures, support library), graded the same way.
+model-based exercise (toy transformer fixtures, support library), graded the same way; its yaml allows 8 s of CPU
+per call (a correct plain einsum takes ~2 s), so its target is that limit plus 3 s of start-up (the CLI, a
+worker, collecting its model fixtures).
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ def hanging_file(folder: Path, exercise_id: str) -> Path:
     return path
 
 
+def call_cpu_limit(exercise_id: str) -> float:
+    """The exercise's per-call CPU limit, derived or set in its yaml."""
+    from runner.bank import Bank
+
+    return Bank(ROOT).get(exercise_id).limits.call_cpu_seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
@@ -48,8 +57,8 @@ def main() -> None:
         for exercise_id in ("1A", "3D"):
             loop = hanging_file(Path(tmp), exercise_id)
             seconds = median_seconds([practice, "submit", exercise_id, "--json", "--file", str(loop)], runs, env)
-            rows.append((f"{exercise_id} hang -> scorecard  vs  import numpy, pytest", seconds, bare,
-                         GOAL_S / bare))
+            goal = max(GOAL_S, call_cpu_limit(exercise_id) + 3.0)
+            rows.append((f"{exercise_id} hang -> scorecard  vs  import numpy, pytest", seconds, bare, goal / bare))
     report(rows)
 
 
