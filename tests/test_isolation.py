@@ -275,6 +275,31 @@ def test_standard_library_importable_wherever_home_points(fixture_bank, tmp_path
     assert result["score"] == 100, (result["isolation"], [t["message"] for t in result["tests"]])
 
 
+def test_helper_module_beside_a_submission_is_importable(fixture_bank, tmp_path):
+    """A student folder with its own helper.py grades as it would at home, at the strongest layer."""
+    student = tmp_path / "class" / "alice"
+    student.mkdir(parents=True)
+    (student / "helper.py").write_text("def twice(x):\n    return x * 2\n")
+    (student / "double.py").write_text("from helper import twice\n\n\ndef double(x):\n    return twice(x)\n")
+    env = {**os.environ, "PRACTICE_HOME": str(tmp_path / "state"), "PRACTICE_WORKSPACE": str(tmp_path / "ws")}
+    out = subprocess.run([sys.executable, "-m", "runner", "--bank", str(fixture_bank), "grade", "H1",
+                          str(tmp_path / "class"), "--json"], env=env, capture_output=True, text=True, timeout=90)
+    row = json.loads(out.stdout.splitlines()[0])
+    assert row["student"] == "alice" and row["score"] == 100, row["error"]
+
+
+def test_helpers_never_come_from_the_bank_answers(tmp_path):
+    """Only .py files beside a submission outside the bank's answer folders are copied for it."""
+    from runner.sandbox.proxy import helper_modules
+
+    answers = tmp_path / "solutions" / "X"
+    answers.mkdir(parents=True)
+    for name in ("reference.py", "other.py", "not-a-module.py"):
+        (answers / name).write_text("x = 1\n")
+    assert helper_modules(str(answers / "reference.py"), (str(tmp_path / "solutions"),)) == []
+    assert helper_modules(str(answers / "reference.py"), ()) == [str(answers / "other.py")]
+
+
 def test_scorecard_names_the_layer():
     from rich.console import Console
 

@@ -79,8 +79,13 @@ def make_view(spec, original_submission: str) -> View:
             os.environ.get("PRACTICE_WORKSPACE") or os.path.join(home, "practice-workspace"),
             os.path.dirname(original_submission), *spec.protected_dirs]
     tmp = {os.path.realpath(p) for p in ("/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()) if os.path.isdir(p)}
-    with open(spec.submission, "rb") as fh:
-        files = ((os.path.join(spec.workdir, os.path.basename(spec.submission)), fh.read()),)
+    files = []
+    for name in sorted(os.listdir(spec.workdir)):  # the submission and the helper modules copied beside it
+        path = os.path.join(spec.workdir, name)
+        if name.endswith(".py") and os.path.isfile(path):
+            with open(path, "rb") as fh:
+                files.append((path, fh.read()))
+    files = tuple(files)
     expose = {*python_paths(), *(os.path.realpath(d) for d in spec.support_dirs)}
     hide.extend(closed_ancestors(expose))
     return View(hide=tuple(sorted({os.path.realpath(h) for h in hide if h and os.path.isdir(h)})),

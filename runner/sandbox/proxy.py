@@ -84,6 +84,28 @@ def learner_exception(error: dict) -> BaseException:
     return exc
 
 
+HELPERS_MAX = 32  # .py files copied from beside a submission, each at most HELPER_MAX_BYTES
+HELPER_MAX_BYTES = 1 << 20
+
+
+def helper_modules(submission: str, protected_dirs: tuple[str, ...]) -> list[str]:
+    """The .py files beside a submission that learner code may import (never from the bank's answer folders)."""
+    folder = os.path.realpath(os.path.dirname(submission))
+    if any(folder == os.path.realpath(d) or folder.startswith(os.path.realpath(d) + os.sep) for d in protected_dirs):
+        return []
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        path = os.path.join(folder, name)
+        if (name.endswith(".py") and name[:-3].isidentifier() and name != os.path.basename(submission)
+                and os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path) <= HELPER_MAX_BYTES):
+            found.append(path)
+    return found[:HELPERS_MAX]
+
+
 class LearnerProcess:
     """One forked learner process with the learner's module imported."""
 
@@ -136,6 +158,8 @@ class LearnerProcess:
         if not (layer.drops_uid or layer.namespaces):
             return spec, None
         copy = os.path.join(spec.workdir, os.path.basename(spec.submission))
+        for helper in helper_modules(spec.submission, spec.protected_dirs):  # `import helper` beside it still works
+            shutil.copyfile(helper, os.path.join(spec.workdir, os.path.basename(helper)))
         if spec.source is None:
             shutil.copyfile(spec.submission, copy)
         else:  # the recorded text, which is what runs
