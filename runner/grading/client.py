@@ -97,7 +97,8 @@ class _Worker:
                 ended = ended or event.get("event") == "end"
         return ended
 
-    def _spoiled(self, what: str) -> bool:
+    def kill(self) -> None:
+        """Kill the worker and everything it started, at once."""
         from runner.sandbox.reaper import kill_tree
 
         kill_tree(self.proc.pid, grace=0.0)
@@ -105,6 +106,9 @@ class _Worker:
             self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             pass
+
+    def _spoiled(self, what: str) -> bool:
+        self.kill()
         self.events = [e for e in self.events if e.get("event") not in ("done", "end")]
         self.events.append({"event": "done", "status": "error", "output": "",
                             "error": f"the grader's result channel carried {what} (learner code may have "
@@ -258,13 +262,7 @@ class GraderPool:
         return self._replace(worker) if worker.proc.poll() is not None else worker
 
     def _replace(self, worker: _Worker) -> _Worker:
-        from runner.sandbox.reaper import kill_tree
-
-        kill_tree(worker.proc.pid, grace=0.0)
-        try:
-            worker.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            pass
+        worker.kill()
         os.close(worker.fd)
         self.workers.remove(worker)
         return self._spare()
