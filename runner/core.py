@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from runner.bank import Bank, Exercise
 from runner.clock import Timebox, attempt_timebox
 from runner.config import Locations, resolve_locations
-from runner.errors import NoAttempt, PracticeError, UsageError, WorkspaceError
+from runner.errors import BankError, NoAttempt, PracticeError, UsageError, WorkspaceError
 from runner.store import Attempt, Snapshot, Store, Submission
 from runner.workspace import create_from_stub, learner_file, move_aside, read_source
 
@@ -295,7 +295,10 @@ class Practice:
             return self.grader(pending.exercise, pending.path)
         from runner.grading.client import grade_file
 
-        return grade_file(pending.exercise, pending.path, source=pending.source, reveal=reveal)
+        result = grade_file(pending.exercise, pending.path, source=pending.source, reveal=reveal)
+        if result.bank_problem:  # never the learner's 0: the submission is marked interrupted, the command exits 3
+            raise BankError(result.error)
+        return result
 
     def finish_submit(self, pending: PendingSubmission, result: GradeResult) -> GradeResult:
         """Stamp the grader's result with the clock and the attempt, and record it."""

@@ -57,6 +57,7 @@ class GradeResult:
     timing: dict | None = field(default=None, compare=False)  # what learner calls cost (LearnerHost.timing)
     clock: str = "exercise"  # what elapsed_s/time_limit_s measure: "exercise" (its limit) or "session" (a mock)
     isolation: str = ""  # the sandbox layer learner code ran under (runner/sandbox/layers.py)
+    bank_problem: bool = field(default=False, compare=False)  # the bank, not the file, could not be graded
 
     @property
     def points(self) -> float:

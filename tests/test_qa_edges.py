@@ -313,3 +313,21 @@ def test_grade_with_no_existing_path_is_one_line(practice_env, tmp_path):
     result = CliRunner().invoke(app, ["grade", "D1", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "nothing to grade: no file or folder at" in result.output and "Traceback" not in result.output
+
+
+def test_a_bank_whose_checks_cannot_be_collected_is_not_the_learners_zero(practice_env, fixture_bank, tmp_path,
+                                                                          monkeypatch):
+    """Hidden tests missing from the bank: exit 3 naming the bank, and the submission never counts."""
+    import shutil
+
+    bank = tmp_path / "broken-bank"
+    shutil.copytree(fixture_bank, bank)
+    for test in (bank / "hidden_tests" / "D1").glob("test_*.py"):
+        test.unlink()
+    monkeypatch.setenv("PRACTICE_BANK", str(bank))
+    result = CliRunner().invoke(app, ["submit", "D1", "--file", str(bank / "solutions/D1/reference.py"), "--json"])
+    assert result.exit_code == 3, result.output
+    assert "could not be collected; this is a bank problem" in result.stderr and "Traceback" not in result.output
+    history = json.loads(CliRunner().invoke(app, ["history", "--json"]).stdout)
+    assert [(s["state"], s["counted"]) for s in history["submissions"]] == [("interrupted", 0)]
+    assert history["exercises"][0]["best"] is None

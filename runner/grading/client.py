@@ -302,7 +302,7 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
             error = f"grading did not finish within the {exercise.limits.run_seconds:g} s run deadline"
         else:
             error = f"the grader stopped unexpectedly ({_how_it_ended(end)})"
-        return GradeResult(status=Status.ERROR, error=error, **common)
+        return GradeResult(status=Status.ERROR, error=error, bank_problem=done.get("cause") == "bank", **common)
     tests = []
     if done or end.get("deadline"):  # the job ran to its end, or to the run deadline: checks left were not started
         not_run = {"outcome": "timeout", "message": f"not run: the {exercise.limits.run_seconds:g} s run deadline "

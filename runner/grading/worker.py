@@ -112,7 +112,7 @@ class ExerciseRun:
         while (job := self._next()) is not None:
             emit = Emitter(self.results_fd, job.get("id"))
             if not collected:
-                emit({"event": "done", "status": "error",
+                emit({"event": "done", "status": "error", "cause": "bank",
                       "error": f"the hidden tests of {self.exercise.id} could not be collected; this is a bank "
                                "problem: run `practice validate`"})
                 emit({"event": "end", "deadline": False, "exit": 0})
@@ -149,7 +149,7 @@ class ExerciseRun:
                 remove_private_tests(tests)
         if self.first is not None:  # pytest ended before serving a job: answer it anyway
             emit = Emitter(self.results_fd, self.first.get("id"))
-            emit({"event": "done", "status": "error",
+            emit({"event": "done", "status": "error", "cause": "bank",
                   "error": f"the grader could not run the hidden tests of {self.exercise.id} (pytest exit "
                            f"{int(code)}); this is a bank or platform problem: run `practice validate`"})
             emit({"event": "end", "deadline": False, "exit": 1})
