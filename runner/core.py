@@ -256,9 +256,7 @@ class Practice:
         During a mock session the submission counts for it until the deadline; after, it is kept but flagged.
         `reveal`: also find a counterexample for each failed check that may show one.
         """
-        pending = self.begin_submit(exercise_id, file)
-        with interruptible(self.store, pending.id):
-            return self.finish_submit(pending, self.grade(pending, reveal))
+        return self.grade_pending(self.begin_submit(exercise_id, file), reveal)
 
     def begin_submit(self, exercise_id: str | None, file: Path | None, settle: bool = True) -> PendingSubmission:
         """Apply the mock deadline rules, then record the source; grade it next and pass the result to finish.
@@ -317,9 +315,12 @@ class Practice:
     def grade_and_record(self, exercise: Exercise, attempt: Attempt | None, path: Path, now: float,
                          counted: bool = True, automatic: bool = False, record_file: str | None = None) -> GradeResult:
         """Record the source first (nothing is lost if grading crashes), grade it, then record the result."""
-        pending = self.begin_grading(exercise, attempt, path, now, counted, automatic, record_file)
+        return self.grade_pending(self.begin_grading(exercise, attempt, path, now, counted, automatic, record_file))
+
+    def grade_pending(self, pending: PendingSubmission, reveal: bool = False) -> GradeResult:
+        """Grade a recorded submission and record its result; an interruption or crash marks it interrupted."""
         with interruptible(self.store, pending.id):
-            return self.finish_submit(pending, self.grade(pending))
+            return self.finish_submit(pending, self.grade(pending, reveal))
 
     def interrupted_notice(self) -> str | None:
         """One line about submissions interrupted since the last command (they never count), or None."""

@@ -33,17 +33,6 @@ class Attempt:
     session_id: int | None
     first_hint_at: float | None = None  # None also for hints taken before schema version 2 (time unknown)
 
-    def elapsed(self, now: float) -> float:
-        """Time used of the exercise's own limit (a mock task is judged by its session: `clock.attempt_timebox`)."""
-        from runner.clock import attempt_timebox
-
-        return attempt_timebox(self).elapsed(now)
-
-    def remaining(self, now: float) -> float:
-        from runner.clock import attempt_timebox
-
-        return attempt_timebox(self).remaining(now)
-
 
 @dataclass(frozen=True)
 class Submission:
@@ -81,11 +70,6 @@ class Session:
         import json
 
         return json.loads(self.exercises)
-
-    def remaining(self, now: float) -> float:
-        from runner.clock import session_timebox
-
-        return session_timebox(self).remaining(now)
 
 
 @dataclass(frozen=True)

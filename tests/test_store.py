@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 
+from runner.clock import attempt_timebox
 from runner.store import Store
 
 
@@ -12,7 +13,7 @@ def test_attempt_lifecycle(tmp_path):
     attempt = store.start_attempt("1A", "/w/1A/softmax.py", 900, now=1000.0)
     assert store.active_attempt() == attempt
     assert store.open_attempt("1A").id == attempt.id
-    assert attempt.remaining(1300.0) == 600.0
+    assert attempt_timebox(attempt).remaining(1300.0) == 600.0
     assert store.add_hint(attempt.id) == 1 and store.add_hint(attempt.id) == 2
     store.close_attempt(attempt.id, "/w/1A/softmax.old.py")
     assert store.open_attempt("1A") is None and store.active_attempt() is None
