@@ -183,15 +183,9 @@ class GraderPool:
         idle = list(self.workers)
         while pending or busy:
             while pending and idle:
-                worker, path = idle.pop(), pending.pop()
-                job = {"id": next(self._ids), "kind": kind, "bank": str(exercise.root),
-                       "exercise": exercise.id, "submission": str(Path(path).resolve()), "reverse": reverse,
-                       "source": (sources or {}).get(path), "reveal": reveal}
-                try:
-                    worker.send(job, exercise)
-                except OSError:  # the worker died between jobs: start another and send it there
-                    worker = self._replace(worker)
-                    worker.send(job, exercise)
+                path = pending.pop()
+                worker, _ = self._dispatch(idle.pop(), exercise, path, kind, reverse, (sources or {}).get(path),
+                                           reveal)
                 busy[worker.fd] = (worker, path)
             ready, _, _ = select.select(list(busy), [], [], 0.5)
             for fd in ready:
@@ -218,16 +212,22 @@ class GraderPool:
         """
         busy = {id(w) for w, _, _ in self._tickets.values()}
         worker = next((w for w in self.workers if id(w) not in busy), None) or self._spare()
-        ticket = next(self._ids)
-        job = {"id": ticket, "kind": kind, "bank": str(exercise.root), "exercise": exercise.id,
-               "submission": str(Path(path).resolve()), "reverse": False, "source": source, "reveal": reveal}
+        worker, ticket = self._dispatch(worker, exercise, path, kind, False, source, reveal)
+        self._tickets[ticket] = (worker, exercise, kind)
+        return ticket
+
+    def _dispatch(self, worker: _Worker, exercise: Exercise, path: Path, kind: str, reverse: bool,
+                  source: str | None, reveal: bool) -> tuple[_Worker, int]:
+        """Send one job to `worker` (to a fresh one if it died between jobs); return the worker and the job id."""
+        job_id = next(self._ids)
+        job = {"id": job_id, "kind": kind, "bank": str(exercise.root), "exercise": exercise.id,
+               "submission": str(Path(path).resolve()), "reverse": reverse, "source": source, "reveal": reveal}
         try:
             worker.send(job, exercise)
         except OSError:  # the worker died between jobs: start another and send it there
             worker = self._replace(worker)
             worker.send(job, exercise)
-        self._tickets[ticket] = (worker, exercise, kind)
-        return ticket
+        return worker, job_id
 
     def fds(self) -> list[int]:
         """The descriptors to select() on: one per submitted job still running."""
