@@ -9,6 +9,7 @@ import json
 import statistics
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -33,7 +34,13 @@ class Graded:
     result: GradeResult
 
     def to_dict(self) -> dict:
-        """`submit --json`'s object with the student, the file and times (whole grading and each check)."""
+        """`submit --json`'s object with the student, the file and times (whole grading and each check).
+
+        Built once: the JSON line, the CSV row and the summary all read it (none of them changes it)."""
+        return self._record
+
+    @cached_property
+    def _record(self) -> dict:
         data = {"file": self.entry.file, "student": self.entry.student, **self.result.to_dict(),
                 "duration_s": self.result.duration_s}
         for test, result in zip(data["tests"], self.result.tests):
