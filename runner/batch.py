@@ -183,6 +183,13 @@ class Layout:
 
     checks: tuple[TestResult, ...] = ()
 
+    @classmethod
+    def of(cls, result: GradeResult) -> Layout:
+        """The checks a graded (or ungradeable) result lists, without its outcomes."""
+        return cls(tuple(dataclasses.replace(t, outcome=Outcome.SKIPPED, points=0.0, message="", seconds=0.0,
+                                             detail=None)
+                         for t in result.tests))
+
     @property
     def total(self) -> float:
         return sum(t.max_points for t in self.checks)
@@ -210,34 +217,52 @@ def layout(exercise: Exercise, pool) -> Layout:
             shutil.copy(source, copy)
             result = [r for _, r in pool.run(exercise, [copy])][0]
         if result.status is Status.GRADED and result.tests:
-            return Layout(tuple(dataclasses.replace(t, outcome=Outcome.SKIPPED, points=0.0, message="")
-                                for t in result.tests))
+            return Layout.of(result)
     return Layout()
 
 
 def grade_all(exercise: Exercise, entries: list[Entry], jobs: int,
               on_result: Callable[[Graded], None] | None = None) -> list[Graded]:
-    """Grade every entry (broken ones score 0 on every check), calling on_result as each finishes."""
+    """Grade every entry (broken ones score 0 on every check), calling on_result as each finishes.
+
+    Every result the grader returns lists the exercise's checks, even for a file that cannot be imported; rows
+    with nothing to grade (a student folder without a file) wait for the first such result, so no batch grades
+    the stub to learn them unless no result gives them.
+    """
     from runner.grading.client import GraderPool
 
     done: dict[str, Graded] = {}
+    waiting: list[Graded] = [Graded(e, GradeResult(exercise=exercise.id, status=Status.ERROR, error=e.problem,
+                                                   time_limit_s=exercise.time_limit_s))
+                             for e in entries if e.path is None]
+    checks: Layout | None = None
 
     def finish(graded: Graded) -> None:
+        if checks is None and not graded.result.tests:
+            waiting.append(graded)
+            return
+        if checks is not None:
+            graded = Graded(graded.entry, checks.not_graded(graded.result))
         done[graded.entry.file] = graded
         if on_result:
             on_result(graded)
 
+    def release() -> None:
+        held, waiting[:] = list(waiting), []
+        for graded in held:
+            finish(graded)
+
     runnable = {e.path.resolve(): e for e in entries if e.path is not None}
     with GraderPool(jobs) as pool:
-        checks = layout(exercise, pool) if entries else Layout()
-        for entry in entries:
-            if entry.path is None:
-                finish(Graded(entry, checks.not_graded(GradeResult(
-                    exercise=exercise.id, status=Status.ERROR, error=entry.problem,
-                    time_limit_s=exercise.time_limit_s))))
-        if runnable:
-            for path, result in pool.run(exercise, list(runnable)):
-                finish(Graded(runnable[path], checks.not_graded(result)))
+        for path, result in pool.run(exercise, list(runnable)) if runnable else ():
+            if checks is None and result.tests:
+                checks = Layout.of(result)
+            finish(Graded(runnable[path], result))
+            if checks is not None and waiting:
+                release()
+        if waiting:
+            checks = checks or layout(exercise, pool)
+            release()
     return [done[e.file] for e in entries]
 
 

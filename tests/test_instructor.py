@@ -179,8 +179,10 @@ def check_junit(path: Path, expected: dict[str, float]) -> None:
         cases = list(suite)
         assert len(cases) == 4 and {c.classname for c in cases} == {student}
         assert all(c.time is not None and c.time >= 0 for c in cases)
-        if student not in ("s004", "s009") and student[0] == "s" and int(student[1:]) % 5 != 4:  # graded
+        if student[0] == "s" and int(student[1:]) % 5 in (0, 1, 2):  # graded (the rest never ran a check)
             assert suite.time > 0 and sum(c.time for c in cases) > 0, student
+        elif student[0] == "s":
+            assert sum(c.time for c in cases) == 0, student
         passed = sum(c.is_passed for c in cases)
         assert (passed == 4) == (expected[student] == 100), student
     broken = list(suites["=1+2"])

@@ -302,7 +302,12 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
             error = f"grading did not finish within the {exercise.limits.run_seconds:g} s run deadline"
         else:
             error = f"the grader stopped unexpectedly ({_how_it_ended(end)})"
-        return GradeResult(status=Status.ERROR, error=error, bank_problem=done.get("cause") == "bank", **common)
+        checks = next((e["tests"] for e in events if e.get("event") == "checks"), collected) or ()
+        tests = tuple(TestResult(name=meta["name"], description=meta["description"], outcome=Outcome.ERROR,
+                                 points=0.0, max_points=float(meta["max_points"]), message=f"not run: {error}")
+                      for meta in checks)
+        return GradeResult(status=Status.ERROR, error=error, tests=tests, bank_problem=done.get("cause") == "bank",
+                           **common)
     tests = []
     if done or end.get("deadline"):  # the job ran to its end, or to the run deadline: checks left were not started
         not_run = {"outcome": "timeout", "message": f"not run: the {exercise.limits.run_seconds:g} s run deadline "

@@ -117,6 +117,9 @@ class ExerciseRun:
                                "problem: run `practice validate`"})
                 emit({"event": "end", "deadline": False, "exit": 0})
                 continue
+            # Every check, before learner code runs: a submission that cannot be imported still scores 0 on each
+            # of them, out of the exercise's total (the job's own `collected` gives the order they ran in).
+            emit({"event": "checks", "tests": plugin.checks(session)})
             gc.freeze()  # the collected state is shared, not copied: no collection in a fork walks it
             pid = os.fork()
             if pid == 0:
