@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,6 +27,7 @@ class Entry:
     file: str  # as given, for reports
     path: Path | None
     problem: str | None = None
+    helpers: bool = True  # the .py files beside it are the student's helper modules, not classmates' submissions
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,9 @@ class Graded:
 
 
 def collect(exercise: Exercise, paths: Iterable[Path]) -> list[Entry]:
-    """Each PATH is a file, a folder of files, or a folder with one folder per student; sorted and deduplicated."""
+    """Each PATH is a file, a folder of files, or a folder with one folder per student; sorted and deduplicated.
+
+    A submission shares its folder's other .py files as helper modules only when no other submission is there."""
     paths = [Path(raw) for raw in paths]
     if paths and not any(path.exists() for path in paths):
         shown = ", ".join(str(path) for path in paths[:3]) + (" …" if len(paths) > 3 else "")
@@ -69,13 +73,15 @@ def collect(exercise: Exercise, paths: Iterable[Path]) -> list[Entry]:
             for item in sorted(path.iterdir()):
                 if item.name.startswith((".", "__")):
                     continue
-                if item.is_file() and item.suffix == ".py":
-                    add(Entry(item.stem, str(item), item))
+                if item.is_file() and item.suffix == ".py":  # one file per student: its neighbours are classmates'
+                    add(Entry(item.stem, str(item), item, helpers=False))
                 elif item.is_dir():
                     add(_student_folder(exercise, item))
         else:
             add(Entry(path.stem, str(path), None, f"no file or folder at {path}"))
-    return sorted(entries.values(), key=lambda e: (e.student, e.file))
+    folders = Counter(e.path.resolve().parent for e in entries.values() if e.path is not None)
+    return sorted((dataclasses.replace(e, helpers=False) if e.path and folders[e.path.resolve().parent] > 1 else e
+                   for e in entries.values()), key=lambda e: (e.student, e.file))
 
 
 def _student_folder(exercise: Exercise, folder: Path) -> Entry:
@@ -254,7 +260,8 @@ def grade_all(exercise: Exercise, entries: list[Entry], jobs: int,
 
     runnable = {e.path.resolve(): e for e in entries if e.path is not None}
     with GraderPool(jobs) as pool:
-        for path, result in pool.run(exercise, list(runnable)) if runnable else ():
+        alone = {path for path, entry in runnable.items() if not entry.helpers}
+        for path, result in pool.run(exercise, list(runnable), alone=alone) if runnable else ():
             if checks is None and result.tests:
                 checks = Layout.of(result)
             finish(Graded(runnable[path], result))

@@ -288,6 +288,26 @@ def test_helper_module_beside_a_submission_is_importable(fixture_bank, tmp_path)
     assert row["student"] == "alice" and row["score"] == 100, row["error"]
 
 
+@pytest.mark.parametrize("layer", LAYERS)
+def test_classmates_in_one_folder_are_not_helper_modules(fixture_bank, tmp_path, layer):
+    """A folder with one file per student: no student imports (or copies) a classmate's file, at any layer."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_text("def double(x):\n    return 2 * x\n")
+    (folder / "bob.py").write_text("from alice import double  # a classmate's answer\n")
+    (folder / "carol.py").write_text("import os\n\n\ndef double(x):\n    assert os.listdir('.') == ['carol.py']\n"
+                                     "    return 2 * x\n")
+    env = {**os.environ, "PRACTICE_HOME": str(tmp_path / "state"), "PRACTICE_WORKSPACE": str(tmp_path / "ws"),
+           "PRACTICE_ISOLATION": layer.partition("+")[0]}
+    out = subprocess.run([sys.executable, "-m", "runner", "--bank", str(fixture_bank), "grade", "H1", str(folder),
+                          "--json"], env=env, capture_output=True, text=True, timeout=90)
+    rows = {r["student"]: r for r in map(json.loads, out.stdout.splitlines())}
+    assert rows["alice"]["score"] == 100, rows["alice"]["error"]
+    assert rows["bob"]["score"] == 0 and "No module named 'alice'" in rows["bob"]["error"], rows["bob"]["error"]
+    if layer != "process":  # the weakest layer runs each file where it is (README: it protects no files)
+        assert rows["carol"]["score"] == 100, [t["message"] for t in rows["carol"]["tests"]]
+
+
 def test_helpers_never_come_from_the_bank_answers(tmp_path):
     """Only .py files beside a submission outside the bank's answer folders are copied for it."""
     from runner.sandbox.proxy import helper_modules

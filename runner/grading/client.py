@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 from runner.bank import Exercise
@@ -168,12 +168,14 @@ class GraderPool:
         return worker
 
     def run(self, exercise: Exercise, submissions: Iterable[Path], kind: str = "grade",
-            reverse: bool = False, sources: dict | None = None, reveal: bool = False) -> Iterator[tuple[Path, object]]:
+            reverse: bool = False, sources: dict | None = None, reveal: bool = False,
+            alone: Collection[Path] = ()) -> Iterator[tuple[Path, object]]:
         """Grade each submission; yield (path, result) as each finishes. `reverse` runs the tests backwards.
 
         `sources` maps a path to the text to grade for it (the text recorded in the store); any other
         submission is read from its file once, by the learner process, and compiled from that text.
         `reveal`: search a counterexample for each failed check that may show one (runner/counterexamples.py).
+        `alone`: submissions whose neighbours are other students' files, so none of them is a helper module.
         """
         pending = list(submissions)
         pending.reverse()
@@ -185,7 +187,7 @@ class GraderPool:
             while pending and idle:
                 path = pending.pop()
                 worker, _ = self._dispatch(idle.pop(), exercise, path, kind, reverse, (sources or {}).get(path),
-                                           reveal)
+                                           reveal, helpers=path not in alone)
                 busy[worker.fd] = (worker, path)
             ready, _, _ = select.select(list(busy), [], [], 0.5)
             for fd in ready:
@@ -217,11 +219,12 @@ class GraderPool:
         return ticket
 
     def _dispatch(self, worker: _Worker, exercise: Exercise, path: Path, kind: str, reverse: bool,
-                  source: str | None, reveal: bool) -> tuple[_Worker, int]:
+                  source: str | None, reveal: bool, helpers: bool = True) -> tuple[_Worker, int]:
         """Send one job to `worker` (to a fresh one if it died between jobs); return the worker and the job id."""
         job_id = next(self._ids)
         job = {"id": job_id, "kind": kind, "bank": str(exercise.root), "exercise": exercise.id,
-               "submission": str(Path(path).resolve()), "reverse": reverse, "source": source, "reveal": reveal}
+               "submission": str(Path(path).resolve()), "reverse": reverse, "source": source, "reveal": reveal,
+               "helpers": helpers}
         try:
             worker.send(job, exercise)
         except OSError:  # the worker died between jobs: start another and send it there

@@ -27,12 +27,13 @@ PYTEST_ARGS = ["-s", "--assert=plain", "--import-mode=importlib", "-W", "ignore"
 
 
 def child_spec(exercise: Exercise, submission: Path, support_dirs: tuple[str, ...],
-               source: str | None = None) -> ChildSpec:
+               source: str | None = None, helpers: bool = True) -> ChildSpec:
     """Describe the learner process for this exercise's constraints and limits."""
     limits = exercise.limits
     return ChildSpec(
         submission=str(submission),
         source=source,
+        helpers=helpers,
         workdir="",
         support_dirs=support_dirs,
         protected_dirs=tuple(str(d) for d in exercise.protected_dirs),
@@ -87,13 +88,15 @@ def remove_private_tests(target: Path) -> None:
 
 
 def open_submission(exercise: Exercise, submission: Path, deadline: float, emit,
-                    source: str | None = None) -> LearnerHost | None:
+                    source: str | None = None, helpers: bool = True) -> LearnerHost | None:
     """Start the learner process for a submission; emit `done` with the reason and return None if it cannot run.
 
     `source` is the text to run as that file (the recorded submission); without it the file is read once.
+    `helpers`: whether the .py files beside it are the learner's helper modules (not in a folder of classmates).
     """
     support = (str(exercise.support_dir),) if exercise.support_dir.is_dir() else ()
-    host = LearnerHost(child_spec(exercise, submission.resolve(), support, source), exercise.limits, deadline)
+    host = LearnerHost(child_spec(exercise, submission.resolve(), support, source, helpers), exercise.limits,
+                       deadline)
     try:
         process = host.start()
     except ImportFailed as exc:

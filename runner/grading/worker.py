@@ -128,7 +128,7 @@ class ExerciseRun:
                     become_subreaper()
                     deadline = time.monotonic() + self.exercise.limits.run_seconds
                     host = open_submission(self.exercise, Path(job["submission"]), deadline, emit,
-                                           source=job.get("source"))
+                                           source=job.get("source"), helpers=job.get("helpers", True) is not False)
                     if host is None:
                         finish_job_process(0)
                     plugin.begin_job(host, emit, deadline, session, reverse=bool(job.get("reverse")),

@@ -37,6 +37,7 @@ class ChildSpec:
     total_cpu_seconds: float = 300.0
     uid: int | None = None  # the learner's own uid where the isolation layer drops privileges
     source: str | None = None  # the text to run as `submission` (the recorded one); None: read the file once
+    helpers: bool = True  # the .py files beside the submission are importable (False: they are classmates' files)
 
 
 def _limit(kind: int, soft: float, hard: float | None = None) -> None:
@@ -74,8 +75,8 @@ def _isolate(spec: ChildSpec, chan_r: int, chan_w: int, out_w: int) -> None:
     prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
     site = [p for p in sys.path if p and os.path.isabs(p) and not _under(p, protected)
             and (p.startswith(prefixes) or "site-packages" in p or "dist-packages" in p)]
-    learner_dir = str(Path(spec.submission).resolve().parent)
-    sys.path[:] = [learner_dir, *spec.support_dirs, *site]
+    learner_dir = [str(Path(spec.submission).resolve().parent)] if spec.helpers else []
+    sys.path[:] = [*learner_dir, *spec.support_dirs, *site]
     prefixes = tuple({os.path.join(d, "") for d in [*protected, *spec.protected_dirs]})
     for name, module in list(sys.modules.items()):
         origin = getattr(module, "__file__", None) or ""

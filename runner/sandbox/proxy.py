@@ -158,7 +158,8 @@ class LearnerProcess:
         if not (layer.drops_uid or layer.namespaces):
             return spec, None
         copy = os.path.join(spec.workdir, os.path.basename(spec.submission))
-        for helper in helper_modules(spec.submission, spec.protected_dirs):  # `import helper` beside it still works
+        helpers = helper_modules(spec.submission, spec.protected_dirs) if spec.helpers else []
+        for helper in helpers:  # `import helper` beside it still works
             shutil.copyfile(helper, os.path.join(spec.workdir, os.path.basename(helper)))
         if spec.source is None:
             shutil.copyfile(spec.submission, copy)
