@@ -289,6 +289,19 @@ def test_helper_module_beside_a_submission_is_importable(fixture_bank, tmp_path)
 
 
 @pytest.mark.parametrize("layer", LAYERS)
+def test_learner_memory_holds_no_grader_state(fixture_bank, tmp_path, layer):
+    """Learner code cannot reach pytest's session or the hidden tests' code through frames or the garbage
+    collector: learners are forked by a process that never held them (runner/sandbox/zygote.py)."""
+    env = {**os.environ, "PRACTICE_HOME": str(tmp_path / "state"), "PRACTICE_WORKSPACE": str(tmp_path / "ws"),
+           "PRACTICE_ISOLATION": layer.partition("+")[0]}
+    attack = HERE / "hostile" / "memory" / "grader_memory.py"
+    out = subprocess.run([sys.executable, "-m", "runner", "--bank", str(fixture_bank), "submit", "H1", "--file",
+                          str(attack), "--json"], env=env, capture_output=True, text=True, timeout=90)
+    result = json.loads(out.stdout)
+    assert result["score"] == 100, [t["message"] for t in result["tests"]]
+
+
+@pytest.mark.parametrize("layer", LAYERS)
 def test_classmates_in_one_folder_are_not_helper_modules(fixture_bank, tmp_path, layer):
     """A folder with one file per student: no student imports (or copies) a classmate's file, at any layer."""
     folder = tmp_path / "class"

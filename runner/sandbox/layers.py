@@ -228,6 +228,12 @@ def prepare_worker() -> ProcessLayer:
     return layer
 
 
+def prepare_learners() -> None:
+    """In the process that forks learners, before the first: what each would otherwise compute after its fork."""
+    if not active().drops_uid:
+        _process_budget()
+
+
 def exit_status(pid: int, code: int | None) -> int | None:
     """The learner's own exit status once the process `fork` returned has been waited for."""
     return namespaces.exit_status(pid, code)

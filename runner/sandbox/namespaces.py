@@ -9,6 +9,7 @@ a first fork P creates the namespaces and waits outside, Q is pid 1 there (build
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -44,14 +45,20 @@ class View:
     expose: tuple[str, ...]
     tmp: tuple[str, ...]
     workdir: str
-    files: tuple[tuple[str, bytes], ...]
+    files: tuple[str, ...]  # copied into the private tmp (read before it is mounted over the real one)
 
 
-def python_paths() -> list[str]:
-    """Folders Python and its installed packages live in."""
+@functools.lru_cache(maxsize=1)
+def python_paths() -> tuple[str, ...]:
+    """Folders Python and its installed packages live in (once per process: they do not move)."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths.update(p for p in sys.path if p and os.path.isabs(p) and ("site-packages" in p or "dist-packages" in p))
-    return sorted(os.path.realpath(p) for p in paths if os.path.isdir(p))
+    return tuple(sorted(os.path.realpath(p) for p in paths if os.path.isdir(p)))
+
+
+@functools.lru_cache(maxsize=8)
+def _closed_ancestors(paths: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(closed_ancestors(paths))
 
 
 def closed_ancestors(paths) -> list[str]:
@@ -79,15 +86,10 @@ def make_view(spec, original_submission: str) -> View:
             os.environ.get("PRACTICE_WORKSPACE") or os.path.join(home, "practice-workspace"),
             os.path.dirname(original_submission), *spec.protected_dirs]
     tmp = {os.path.realpath(p) for p in ("/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()) if os.path.isdir(p)}
-    files = []
-    for name in sorted(os.listdir(spec.workdir)):  # the submission and the helper modules copied beside it
-        path = os.path.join(spec.workdir, name)
-        if name.endswith(".py") and os.path.isfile(path):
-            with open(path, "rb") as fh:
-                files.append((path, fh.read()))
-    files = tuple(files)
+    files = tuple(os.path.join(spec.workdir, name) for name in sorted(os.listdir(spec.workdir))
+                  if name.endswith(".py"))  # the submission and the helper modules copied beside it
     expose = {*python_paths(), *(os.path.realpath(d) for d in spec.support_dirs)}
-    hide.extend(closed_ancestors(expose))
+    hide.extend(_closed_ancestors(tuple(sorted(expose))))
     return View(hide=tuple(sorted({os.path.realpath(h) for h in hide if h and os.path.isdir(h)})),
                 expose=tuple(sorted(expose)), tmp=tuple(sorted(tmp)), workdir=spec.workdir, files=files)
 
@@ -98,6 +100,10 @@ def _under(path: str, root: str) -> bool:
 
 def build_view(view: View) -> None:
     """In a new mount namespace (with capabilities there): everything read-only, secrets hidden, tmp private."""
+    files = []
+    for path in view.files:
+        with open(path, "rb") as fh:
+            files.append((path, fh.read()))
     linux.mount(None, "/", None, MS_REC | MS_PRIVATE)
     tops = sorted({p for p in (*view.tmp, *view.hide) if p != "/"}, key=len)
     tops = [p for i, p in enumerate(tops) if not any(_under(p, q) for q in tops[:i])]
@@ -117,7 +123,7 @@ def build_view(view: View) -> None:
         if path not in tops and any(_under(path, k) for k in keep) and os.path.isdir(path):
             linux.mount("practice", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=755,size=1m")
     os.makedirs(view.workdir, exist_ok=True)
-    for path, data in view.files:
+    for path, data in files:
         with open(path, "wb") as fh:
             fh.write(data)
     for top in tops:
@@ -260,6 +266,7 @@ def _fork_as_root(view: View | None, learners: PidNamespace) -> int:
             linux.setns(learners.net, CLONE_NEWNET)
         else:
             linux.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET)
+        view = view() if callable(view) else view
         if view is not None:
             build_view(view)
         return 0
@@ -302,6 +309,7 @@ def _fork_as_user(view: View | None) -> int:
 def _init(view: View | None, status_w: int) -> None:
     """Q, pid 1 of the learner's namespaces: build the view, fork R, reap everything, report R's exit status."""
     try:
+        view = view() if callable(view) else view
         if view is not None:
             build_view(view)
         r = os.fork()
@@ -326,8 +334,10 @@ def _init(view: View | None, status_w: int) -> None:
 
 # ---- both ------------------------------------------------------------------------------------------------------
 
-def fork(view: View | None, as_root: bool) -> int:
-    """Fork the learner process into new namespaces: 0 in it, the pid to wait for and kill in the caller."""
+def fork(view, as_root: bool) -> int:
+    """Fork the learner process into new namespaces: 0 in it, the pid to wait for and kill in the caller.
+
+    `view` is a View, None, or a function returning one, called in the new namespaces before they are built."""
     if as_root:
         global _learners
         if _learners is not None:

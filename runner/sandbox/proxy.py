@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import gc
 import os
 import select
 import shutil
@@ -11,9 +10,8 @@ import signal
 import tempfile
 import time
 
-from runner.sandbox import layers, wire
-from runner.sandbox.child import ChildSpec, serve
-from runner.sandbox.reaper import kill_tree, wait_exit
+from runner.sandbox import layers, wire, zygote
+from runner.sandbox.child import ChildSpec
 
 
 class SandboxFailure(BaseException):  # noqa: N818 - a BaseException so `pytest.raises(Exception)` never hides it
@@ -119,32 +117,36 @@ class LearnerProcess:
         self.functions: list[str] = []
         self.pid: int | None = None
         self.alive = False
+        self._req: int | None = None
         self._workdir = tempfile.mkdtemp(prefix="practice-learner-")
         spec, view = self._isolation(ChildSpec(**{**spec.__dict__, "workdir": self._workdir}))
         req_r, req_w = os.pipe()
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
-        gc.freeze()  # keep the grader's heap shared with the child instead of copied by its collections
-        pid = layers.active().fork(view)
-        if pid == 0:  # the learner process
-            try:
-                os.close(req_w)
-                os.close(res_r)
-                os.close(out_r)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                serve(spec, req_r, res_w, out_w)
-            finally:
-                os._exit(4)
-        for fd in (req_r, res_w, out_w):
-            os.close(fd)
-        self.pid, self.alive = pid, True
-        self._req, self._res, self._out = req_w, res_r, out_r
+        status_r, status_w = os.pipe()
+        self._req, self._res, self._out, self._status = req_w, res_r, out_r, status_r
+        self._frames = wire.FrameReader(max_bytes=max(self.spec.memory_mb, 64) << 20)
+        try:  # forked by the zygote, never from this process: it must not start with the grader's memory
+            self.pid = zygote.get().spawn([req_r, res_w, out_w, status_w], self._limit())
+        except zygote.ZygoteGone as exc:
+            self.close()
+            raise SandboxCrash(f"the learner process could not be started: {exc}") from None
+        finally:
+            for fd in (req_r, res_w, out_w, status_w):
+                os.close(fd)
+        self.alive = True
         for fd in (self._req, self._res):
             wire.enlarge_pipe(fd)
         for fd in (self._req, self._res, self._out):
             os.set_blocking(fd, False)
+        # Its setup travels on its own request pipe: the zygote never holds a submission.
+        setup, _ = wire.dumps({"op": "setup"}, {"spec": dict(spec.__dict__),
+                                                "view": dict(view.__dict__) if view is not None else None})
+        try:
+            wire.write_all(self._req, setup, deadline=time.monotonic() + max(self._limit(), 0.001))
+        except (TimeoutError, OSError):
+            self._crashed("starting the learner process", self._limit())
         # A result can be no larger than the learner's memory: refuse a bigger frame before allocating it.
-        self._frames = wire.FrameReader(max_bytes=max(self.spec.memory_mb, 64) << 20)
         hello = self._receive(self._limit(), "importing your file")[0]
         if not hello.get("ok"):
             self.close()
@@ -270,10 +272,17 @@ class LearnerProcess:
         self.output += chunk[:max(room, 0)]
         self.output_dropped += max(0, len(chunk) - max(room, 0))
 
+    def _exit_code(self, timeout: float) -> int | None:
+        """The learner's exit status, as its parent (the zygote) reports it, waiting up to `timeout` seconds."""
+        try:
+            ready, _, _ = select.select([self._status], [], [], timeout)
+            text = os.read(self._status, 32).decode() if ready else ""
+        except OSError:
+            return None
+        return int(text) if text.lstrip("-").isdigit() else None
+
     def _crashed(self, what: str, limit: float):
-        status: list[int] = []
-        wait_exit(self.pid, 0.2, status)
-        code = layers.exit_status(self.pid, status[0] if status else None)
+        code = self._exit_code(0.2)
         self.close()
         if code is not None and code < 0:
             sig = -code
@@ -306,18 +315,18 @@ class LearnerProcess:
         if self.alive:
             self.captured_output()
             self.alive = False
-            asked = True
             try:
                 frame, _ = wire.dumps({"op": "exit"})
                 os.write(self._req, frame[0])
             except OSError:
-                asked = False
+                pass
             if self.pid is not None:
-                kill_tree(self.pid, grace=0.05, asked=asked)
-                layers.forget(self.pid)
-            for fd in (self._req, self._res, self._out):
+                zygote.end(self.pid)  # killed by its parent, with whatever it started; no waiting here
+        if self._req is not None:
+            for fd in (self._req, self._res, self._out, self._status):
                 try:
                     os.close(fd)
                 except OSError:
                     pass
+            self._req = None
         shutil.rmtree(self._workdir, ignore_errors=True)

@@ -64,22 +64,22 @@ def _direct_children(pid: int) -> list[int] | None:
     return found
 
 
-def descendants(pid: int) -> list[int]:
-    """Every live descendant of pid (Linux /proc; empty elsewhere)."""
+def descendants(pid: int, skip: set[int] | frozenset[int] = frozenset()) -> list[int]:
+    """Every live descendant of pid (Linux /proc; empty elsewhere), leaving out `skip` and what is below them."""
     direct = _direct_children(pid)
     if direct is None:  # no children files: map the whole process table once
         tree = _children_map()
-        found, stack = [], list(tree.get(pid, []))
+        found, stack = [], [c for c in tree.get(pid, []) if c not in skip]
         while stack:
             child = stack.pop()
             found.append(child)
-            stack.extend(tree.get(child, []))
+            stack.extend(c for c in tree.get(child, []) if c not in skip)
         return found
-    found, stack = [], direct
+    found, stack = [], [c for c in direct if c not in skip]
     while stack:
         child = stack.pop()
         found.append(child)
-        stack.extend(_direct_children(child) or [])
+        stack.extend(c for c in _direct_children(child) or [] if c not in skip)
     return found
 
 
@@ -146,19 +146,20 @@ def kill_tree(pid: int, grace: float = 0.05, asked: bool = False) -> None:
 
 
 _spared: set[int] = set()
+_spared_trees: set[int] = set()
 
 
-def spare(pid: int) -> None:
+def spare(pid: int, subtree: bool = False) -> None:
     """Leave `pid` (a helper that lives as long as this process, e.g. a pid namespace's reaper) out of
-    kill_descendants; its own children are still killed."""
-    _spared.add(pid)
+    kill_descendants; its own children are still killed, unless `subtree` (a helper that ends its own)."""
+    (_spared_trees if subtree else _spared).add(pid)
 
 
 def kill_descendants(rounds: int = 20) -> None:
     """SIGKILL every descendant of this process (and their groups) until none is left, then reap."""
     me = os.getpid()
     for _ in range(rounds):
-        others = [pid for pid in descendants(me) if pid not in _spared]
+        others = [pid for pid in descendants(me, _spared_trees) if pid not in _spared]
         if not others:
             break
         for child in others:
