@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -33,11 +34,10 @@ class TestResult:
     detail: dict | None = None  # a counterexample (runner/counterexamples.py), only when asked for with --reveal
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["outcome"] = self.outcome.value
-        del data["seconds"]
-        if self.detail is None:
-            del data["detail"]
+        data = {"name": self.name, "description": self.description, "outcome": self.outcome.value,
+                "points": self.points, "max_points": self.max_points, "message": self.message}
+        if self.detail is not None:
+            data["detail"] = copy.deepcopy(self.detail)  # as asdict gave it: the caller's to change
         return data
 
 

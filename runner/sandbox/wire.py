@@ -10,6 +10,7 @@ numeric or bool dtype, and `numpy.random.Generator` (sent as its bit generator's
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import struct
@@ -165,7 +166,7 @@ class Decoder:
             raise WireError(f"dtype {dtype} is not allowed")
         shape = tuple(int(n) for n in node["shape"])
         raw = self.buffers[int(node["A"])]
-        if len(raw) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+        if len(raw) != math.prod(shape) * dtype.itemsize:
             raise WireError("array buffer has the wrong size")
         arr = np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if node.get("F") else "C")
         if not arr.flags.writeable:  # a read-only buffer: copy so learner code may write to its arguments
