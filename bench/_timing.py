@@ -14,9 +14,17 @@ from pathlib import Path
 BARE_PYTEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
+def bench_env(extra: dict | None = None) -> dict:
+    """The environment every measured command runs with: this one, as an installed practice runs, with Python's
+    bytecode cache (pip writes it at install, a checkout on first run). PYTHONDONTWRITEBYTECODE, set on some
+    machines, would make every process compile the package's modules again and measure that instead."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **(extra or {})}
+
+
 def median_seconds(cmd: list[str], runs: int, env: dict | None = None, warmup: int = 1) -> float:
     """Median wall time of `cmd` over `runs` runs, after `warmup` unmeasured runs."""
-    full_env = {**os.environ, **(env or {})}
+    full_env = bench_env(env)
     times = []
     for i in range(warmup + runs):
         start = time.perf_counter()

@@ -1,7 +1,7 @@
 """Batch grading throughput: `practice grade 1A` on N submissions with --jobs 2, against one process per
 submission, and a check that every result is identical to grading that file alone with `practice submit`.
 
-    python bench/bench_batch.py [--n 100] [--jobs 2] [--isolation all|namespaces|uid|process]
+    python bench/bench_batch.py [--n 100] [--jobs 2] [--runs 3] [--isolation all|namespaces|uid|process]
 
 --isolation all (the default) runs the batch once per isolation layer this machine offers
 (runner/sandbox/layers.py; PRACTICE_ISOLATION forces each), strongest first, so what isolation costs stays
@@ -15,11 +15,15 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import bench_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,16 +51,22 @@ def layers_to_run(choice: str) -> list[str]:
 
 
 def grade_batch(practice: list[str], args, folder: Path, env: dict) -> tuple[float, dict]:
-    start = time.perf_counter()
-    done = subprocess.run([*practice, "grade", args.exercise, str(folder), "--jobs", str(args.jobs), "--json"],
-                          env=env, capture_output=True, text=True, check=True)
-    seconds = time.perf_counter() - start
-    return seconds, {Path(r["file"]).name: r for r in map(json.loads, done.stdout.splitlines())}
+    """The median wall time of `practice grade` on the folder over --runs runs (after one unmeasured), and the
+    results of the last."""
+    times = []
+    for i in range(args.runs + 1):
+        start = time.perf_counter()
+        done = subprocess.run([*practice, "grade", args.exercise, str(folder), "--jobs", str(args.jobs), "--json"],
+                              env=env, capture_output=True, text=True, check=True)
+        if i:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times), {Path(r["file"]).name: r for r in map(json.loads, done.stdout.splitlines())}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3, help="measured runs per layer (the median is reported)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--exercise", default="1A")
     parser.add_argument("--isolation", default="all", help="all, or one of namespaces, uid, process")
@@ -70,7 +80,7 @@ def main() -> None:
         folder.mkdir()
         for i in range(args.n):
             shutil.copy(kinds[i % len(kinds)], folder / f"student{i:04d}.py")
-        base_env = {**os.environ, "PRACTICE_HOME": f"{tmp}/home", "PRACTICE_BANK": str(ROOT)}
+        base_env = bench_env({"PRACTICE_HOME": f"{tmp}/home", "PRACTICE_BANK": str(ROOT)})
         practice = [sys.executable, "-m", "runner"]
         runs = {}
         for layer in chosen:
@@ -88,7 +98,7 @@ def main() -> None:
 
         start = time.perf_counter()
         for _ in range(10):
-            subprocess.run([sys.executable, "-c", "import numpy, pytest"], check=True)
+            subprocess.run([sys.executable, "-c", "import numpy, pytest"], env=bench_env(), check=True)
         bare_s = (time.perf_counter() - start) / 10
 
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")

@@ -21,7 +21,8 @@ from runner.sandbox.proxy import ImportFailed, SandboxFailure
 
 # pytest plugins a grading session does without: each costs time per session or per test.
 UNUSED_PLUGINS = ("terminal", "cacheprovider", "doctest", "junitxml", "pastebin", "stepwise", "warnings",
-                  "unraisableexception", "threadexception", "logging", "faulthandler")
+                  "unraisableexception", "threadexception", "logging", "faulthandler", "unittest", "legacypath",
+                  "setuponly", "setupplan")
 PYTEST_ARGS = ["-s", "--assert=plain", "--import-mode=importlib", "-W", "ignore",
                *[arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")]]
 

@@ -24,10 +24,16 @@ import numpy  # noqa: F401
 import numpy.linalg  # noqa: F401 - numpy loads these lazily; a job would pay ~15 ms for them every time
 import numpy.random  # noqa: F401
 
-from runner.sandbox import layers, zygote
+from runner.sandbox import layers, linux, zygote
 
-if __name__ == "__main__":  # the learners' parent, forked before any grader state exists (runner/sandbox/zygote.py)
-    zygote.get()
+if __name__ == "__main__":
+    if os.environ.get("PRACTICE_WORKER_CPU", "").isdigit():  # pinned: jobs and learners too (client.worker_cpus)
+        try:
+            os.sched_setaffinity(0, {int(os.environ["PRACTICE_WORKER_CPU"])})
+        except OSError:
+            pass
+    os.environ.pop("PRACTICE_WORKER_CPU", None)
+    zygote.get()  # the learners' parent, forked before any grader state exists (runner/sandbox/zygote.py)
 
 import pytest  # noqa: E402
 
@@ -155,6 +161,7 @@ class ExerciseRun:
             if pid == 0:
                 try:
                     os.setpgid(0, 0)
+                    linux.set_name("practice-job")
                     become_subreaper()
                     deadline = time.monotonic() + self.exercise.limits.run_seconds
                     host = open_submission(self.exercise, Path(job["submission"]), deadline, emit,
@@ -210,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     results_fd = int(argv[0])
     scratch = argv[1] if len(argv) > 1 else None
     layers.prepare_worker()  # undumpable; the isolation layer chosen once, before any job
+    linux.set_name("practice-worker")
     become_subreaper()
     zygote.get()  # already started when run as a program
     jobs = JobReader(0)

@@ -25,7 +25,7 @@ import signal
 import socket
 import time
 
-from runner.sandbox import layers, wire
+from runner.sandbox import layers, linux, wire
 from runner.sandbox.child import ChildSpec, serve
 from runner.sandbox.namespaces import View
 from runner.sandbox.reaper import become_subreaper, descendants, kill_descendants, spare
@@ -179,9 +179,8 @@ def _run(sock: socket.socket) -> None:
     """The zygote's loop: fork learners, report their exit statuses, kill them when asked. Never returns."""
     code = 0
     try:
-        from runner.sandbox import linux
-
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+        linux.set_name("practice-zygote")
         layers.harden()
         become_subreaper()  # whatever a learner starts stays ours to kill
         layers.prepare_learners()  # what every learner would otherwise work out again after its fork
@@ -310,6 +309,7 @@ def _spawn(sock: socket.socket, fds: list[int], zygote_fds: set[int]) -> int:
             except OSError:
                 pass
         signal.set_wakeup_fd(-1)
+        linux.set_name("practice-learn")
         for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         become_subreaper(False)
