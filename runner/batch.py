@@ -60,10 +60,15 @@ def collect(exercise: Exercise, paths: Iterable[Path]) -> list[Entry]:
         raise UsageError(f"nothing to grade: no file or folder at {shown}",
                          fix="Check the path to the class's submissions.")
     entries: dict[str, Entry] = {}
+    folders: Counter = Counter()  # submissions per resolved folder
 
     def add(entry: Entry) -> None:
-        key = str(entry.path.resolve()) if entry.path else f"?{entry.file}"
-        entries.setdefault(key, entry)
+        resolved = entry.path.resolve() if entry.path else None
+        key = str(resolved) if resolved else f"?{entry.file}"
+        if key not in entries:
+            entries[key] = entry
+            if resolved:
+                folders[resolved.parent] += 1
 
     for raw in paths:
         path = Path(raw)
@@ -79,9 +84,8 @@ def collect(exercise: Exercise, paths: Iterable[Path]) -> list[Entry]:
                     add(_student_folder(exercise, item))
         else:
             add(Entry(path.stem, str(path), None, f"no file or folder at {path}"))
-    folders = Counter(e.path.resolve().parent for e in entries.values() if e.path is not None)
-    return sorted((dataclasses.replace(e, helpers=False) if e.path and folders[e.path.resolve().parent] > 1 else e
-                   for e in entries.values()), key=lambda e: (e.student, e.file))
+    return sorted((dataclasses.replace(e, helpers=False) if e.path and folders[Path(key).parent] > 1 else e
+                   for key, e in entries.items()), key=lambda e: (e.student, e.file))
 
 
 def _student_folder(exercise: Exercise, folder: Path) -> Entry:
@@ -228,12 +232,12 @@ def layout(exercise: Exercise, pool) -> Layout:
 
 
 def grade_all(exercise: Exercise, entries: list[Entry], jobs: int,
-              on_result: Callable[[Graded], None] | None = None) -> list[Graded]:
+              on_result: Callable[[Graded], None] | None = None, pool=None) -> list[Graded]:
     """Grade every entry (broken ones score 0 on every check), calling on_result as each finishes.
 
     Every result the grader returns lists the exercise's checks, even for a file that cannot be imported; rows
     with nothing to grade (a student folder without a file) wait for the first such result, so no batch grades
-    the stub to learn them unless no result gives them.
+    the stub to learn them unless no result gives them. `pool`: a GraderPool already started (else one is).
     """
     from runner.grading.client import GraderPool
 
@@ -259,7 +263,7 @@ def grade_all(exercise: Exercise, entries: list[Entry], jobs: int,
             finish(graded)
 
     runnable = {e.path.resolve(): e for e in entries if e.path is not None}
-    with GraderPool(jobs) as pool:
+    with pool or GraderPool(jobs) as pool:
         alone = {path for path, entry in runnable.items() if not entry.helpers}
         for path, result in pool.run(exercise, list(runnable), alone=alone) if runnable else ():
             if checks is None and result.tests:

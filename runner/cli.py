@@ -414,18 +414,21 @@ def grade(exercise_id: str = typer.Argument(..., help="Exercise id, or `merge` t
             for record in results:
                 typer.echo(json.dumps(record))
     else:
+        from runner.grading.client import GraderPool
         from runner.sandbox import layers
 
-        exercise = practice(settle=False).bank.get(exercise_id)
-        layers.warn_if_weakest()  # hostile submissions could change grades here: say so once
-        batch.check_writable(csv_file, junit)
-        entries = batch.collect(exercise, paths)
-        chosen = batch.resolve_shard(shard_spec, shard_count, os.environ)
-        if chosen:
-            entries = batch.shard(entries, *chosen)
-        with batch.Reports(exercise.id, csv_file, junit) as reports:
-            graded = render.run_with_progress(lambda on_result: batch.grade_all(exercise, entries, jobs, on_result),
-                                              len(entries), echo_json=as_json, also=reports.add)
+        with GraderPool(jobs).start() as pool:  # its workers start while the class is read
+            exercise = practice(settle=False).bank.get(exercise_id)
+            layers.warn_if_weakest()  # hostile submissions could change grades here: say so once
+            batch.check_writable(csv_file, junit)
+            entries = batch.collect(exercise, paths)
+            chosen = batch.resolve_shard(shard_spec, shard_count, os.environ)
+            if chosen:
+                entries = batch.shard(entries, *chosen)
+            with batch.Reports(exercise.id, csv_file, junit) as reports:
+                graded = render.run_with_progress(
+                    lambda on_result: batch.grade_all(exercise, entries, jobs, on_result, pool=pool),
+                    len(entries), echo_json=as_json, also=reports.add)
         results = [g.to_dict() for g in graded]
     render.render_batch(render.make_console(stderr=as_json), results, batch.summary(results), table=not as_json)
 

@@ -170,6 +170,12 @@ class GraderPool:
     def __enter__(self) -> GraderPool:
         return self
 
+    def start(self) -> GraderPool:
+        """Start every worker now (they import NumPy and pytest while the caller does other work)."""
+        while len(self.workers) < self.size:
+            self._spare()
+        return self
+
     def __exit__(self, exc_type, *exc) -> None:
         self.close(at_once=exc_type is not None)  # Ctrl-C or a crash: do not wait for jobs to finish
 

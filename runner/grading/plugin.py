@@ -213,9 +213,10 @@ def classify(exc: BaseException) -> tuple[str, str]:
     return "failed", _truncate(f"the check could not use your result ({type(exc).__name__}: {exc})")
 
 
-class QuickFailureReports:
-    """A failed check's report without pytest's formatted traceback: nothing reads it (learners' messages come
-    from the exception itself, `classify`), and building one walks and stats every frame's file (~1 ms each)."""
+class QuickReports:
+    """A check's report without what nothing here reads: a failure's formatted traceback (learners' messages come
+    from the exception itself, `classify`; building one walks and stats every frame's file, ~1 ms each), and
+    every report's keywords (the check's markers, walked three times per check)."""
 
     def __init__(self, grading: GradingPlugin):
         self.grading = grading
@@ -223,14 +224,18 @@ class QuickFailureReports:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item, call):
         excinfo = call.excinfo
-        if not self.grading.in_job or excinfo is None or not isinstance(excinfo.value, Exception):
+        if not self.grading.in_job or item._report_sections:
             return None
-        if isinstance(excinfo.value, (pytest.skip.Exception, *_EXCEPTION_GROUPS)):
-            return None  # pytest's own handling of skips (and of exception groups)
+        if excinfo is None:
+            outcome, summary = "passed", None
+        elif isinstance(excinfo.value, Exception) and not isinstance(excinfo.value,
+                                                                     (pytest.skip.Exception, *_EXCEPTION_GROUPS)):
+            outcome, summary = "failed", _truncate(f"{type(excinfo.value).__name__}: {excinfo.value}")
+        else:
+            return None  # pytest's own handling of skips, exception groups and BaseExceptions
         from _pytest.reports import TestReport
 
-        summary = _truncate(f"{type(excinfo.value).__name__}: {excinfo.value}")
-        return TestReport(item.nodeid, item.location, {}, "failed", summary, call.when, [], call.duration,
+        return TestReport(item.nodeid, item.location, {}, outcome, summary, call.when, [], call.duration,
                           call.start, call.stop, user_properties=item.user_properties)
 
 
@@ -281,7 +286,7 @@ class GradingPlugin:
         parser.addoption("--practice-tbstyle", dest="tbstyle", default="no", help=argparse.SUPPRESS)
 
     def pytest_configure(self, config):
-        config.pluginmanager.register(QuickFailureReports(self), "practice-quick-failure-reports")
+        config.pluginmanager.register(QuickReports(self), "practice-quick-reports")
         config.addinivalue_line("markers", "points(n): how many points a hidden check is worth")
         config.addinivalue_line("markers", "reveal(name): the check may show a counterexample; `name` is a function "
                                            "of its module returning a runner.counterexamples.Property")
