@@ -54,3 +54,29 @@ def test_error_reasons_are_one_clear_line(graded):
     assert "SystemExit" in graded["exit_at_import"].error
     for result in graded.values():
         assert result.error is None or "\n" not in result.error
+
+
+def test_each_worker_and_its_learners_run_on_a_cpu_of_their_own(fixture_bank, tmp_path):
+    """While there are enough CPUs, worker k (with its job and learner processes) runs on the k-th CPU only."""
+    from runner.grading.client import GraderPool, worker_cpus
+
+    cpus = sorted(os.sched_getaffinity(0))
+    assert worker_cpus(len(cpus) + 1) == [None] * (len(cpus) + 1)  # more workers than CPUs: the kernel places them
+    if len(cpus) < 2:
+        pytest.skip("one CPU: nothing to pin")
+    assert worker_cpus(2) == cpus[:2]
+    reports = []
+    for i in range(2):
+        path = tmp_path / f"s{i}" / "double.py"
+        path.parent.mkdir()
+        path.write_text("import os\n\n\ndef double(x):\n"
+                        "    raise RuntimeError(f'cpus {sorted(os.sched_getaffinity(0))}')\n")
+        reports.append(path)
+    exercise = Bank(fixture_bank).get("D1")
+    with GraderPool(2).start() as pool:
+        results = [r for _, r in pool.run(exercise, reports)]
+        pinned = sorted(tuple(sorted(os.sched_getaffinity(w.proc.pid))) for w in pool.workers)
+    assert pinned == [(cpus[0],), (cpus[1],)]
+    seen = {t.message.partition("cpus ")[2].partition("]")[0] + "]" for r in results for t in r.tests
+            if "cpus" in t.message}
+    assert seen <= {f"[{cpus[0]}]", f"[{cpus[1]}]"} and seen, seen
