@@ -103,10 +103,11 @@ def main() -> None:
 
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     weakest = runs[chosen[-1]][0]
-    for layer, (batch_s, _) in runs.items():
+    for layer, (batch_s, results) in runs.items():
         rate = args.n / batch_s
         cost = "" if layer == chosen[-1] else f", {100 * (batch_s / weakest - 1):+.0f}% time vs {chosen[-1]}"
-        print(f"practice grade {args.exercise} [isolation {layer}]: {args.n} submissions, --jobs {args.jobs}: "
+        ran = sorted({r.get("isolation", layer) for r in results.values()})  # as the results name it (e.g. +uid)
+        print(f"practice grade {args.exercise} [isolation {', '.join(ran)}]: {args.n} submissions, --jobs {args.jobs}: "
               f"{batch_s:.2f} s = {rate:.1f} submissions/s{cost}"
               + (f" (target {TARGET:g}/s: {'ok' if rate >= TARGET else 'UNDER'})" if layer == chosen[0] else ""))
     rate = args.n / runs[chosen[0]][0]
