@@ -61,7 +61,7 @@ class Zygote:
                 ours.close()
                 _run(theirs)  # never returns
         theirs.close()
-        self.sock, self.owner = ours, os.getpid()
+        self.sock, self.owner, self.layer = ours, os.getpid(), layers.active().name
         spare(self.pid, subtree=True)  # our clean-up leaves it (and its learners: `clear` ends them) alone
 
     def healthy(self) -> bool:
@@ -143,6 +143,9 @@ def get() -> Zygote:
     """This process's zygote (the worker's, in a job process), started now if there is none, or a fresh one in
     place of one that died or was stopped."""
     global _zygote
+    if _zygote is not None and _zygote.layer != layers.active().name and os.getpid() == _zygote.owner:
+        _zygote.kill()  # a benchmark that measures one layer after another in one process
+        _zygote = None
     if _zygote is None:
         _zygote = Zygote()
     elif not _zygote.healthy():
