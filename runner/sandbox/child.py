@@ -78,10 +78,9 @@ def _isolate(spec: ChildSpec, chan_r: int, chan_w: int, out_w: int) -> None:
     learner_dir = [str(Path(spec.submission).resolve().parent)] if spec.helpers else []
     sys.path[:] = [*learner_dir, *spec.support_dirs, *site]
     prefixes = tuple({os.path.join(d, "") for d in [*protected, *spec.protected_dirs]})
-    for name, module in list(sys.modules.items()):
-        origin = getattr(module, "__file__", None) or ""
-        if name.partition(".")[0] in PLATFORM_MODULES or (isinstance(origin, str) and origin.startswith(prefixes)):
-            del sys.modules[name]
+    for name, origin in _origins if len(_origins) == len(sys.modules) else _module_origins():
+        if name.partition(".")[0] in PLATFORM_MODULES or origin.startswith(prefixes):
+            sys.modules.pop(name, None)
     sys.meta_path.insert(0, ImportGuard(spec.forbidden, list(spec.protected_dirs)))
     sys.path_importer_cache.clear()
     warnings.resetwarnings()
@@ -90,11 +89,46 @@ def _isolate(spec: ChildSpec, chan_r: int, chan_w: int, out_w: int) -> None:
     layers.active().restrict(spec)  # last: limits, uid and capabilities the learner cannot take back
 
 
+# Worked out once by the learners' parent (prime), not by every learner: each learner would touch (and so copy)
+# every module object and stat every folder on the import path.
+_resolved: dict[str, str] = {}  # sys.path entries, resolved
+_origins: list[tuple[str, str]] = []  # (name, file) of every module loaded
+
+
+def _module_origins() -> list[tuple[str, str]]:
+    found = []
+    for name, module in list(sys.modules.items()):
+        try:  # its own __file__ only: a module-level __getattr__ (numpy's) would run for every builtin module
+            origin = vars(module).get("__file__") or ""
+        except TypeError:
+            origin = ""
+        found.append((name, origin if isinstance(origin, str) else ""))
+    return found
+
+
+def primed_modules() -> int:
+    """How many modules `prime` saw."""
+    return len(_origins)
+
+
+def prime() -> None:
+    """In the process that forks learners, before the first: what each learner's _isolate reads."""
+    for entry in sys.path:
+        if entry and os.path.isabs(entry):
+            try:
+                _resolved[entry] = str(Path(entry).resolve())
+            except OSError:
+                pass
+    _origins[:] = _module_origins()
+
+
 def _under(path: str, roots: list[str]) -> bool:
-    try:
-        resolved = str(Path(path).resolve())
-    except OSError:
-        return False
+    resolved = _resolved.get(path)
+    if resolved is None:
+        try:
+            resolved = str(Path(path).resolve())
+        except OSError:
+            return False
     return any(resolved == r or resolved.startswith(r + os.sep) for r in roots)
 
 

@@ -23,10 +23,11 @@ import os
 import select
 import signal
 import socket
+import sys
 import time
 
 from runner.sandbox import layers, linux, wire
-from runner.sandbox.child import ChildSpec, serve
+from runner.sandbox.child import ChildSpec, prime, primed_modules, serve
 from runner.sandbox.namespaces import View
 from runner.sandbox.reaper import become_subreaper, descendants, kill_descendants, spare
 
@@ -49,7 +50,6 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         if fresh:
             import subprocess
-            import sys
 
             safe = ["-P"] if sys.version_info >= (3, 11) else []
             self.pid = subprocess.Popen([sys.executable, *safe, "-m", "runner.sandbox.zygote", str(theirs.fileno())],
@@ -187,6 +187,7 @@ def _run(sock: socket.socket) -> None:
         layers.harden()
         become_subreaper()  # whatever a learner starts stays ours to kill
         layers.prepare_learners()  # what every learner would otherwise work out again after its fork
+        prime()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
         wake_r, wake_w = os.pipe()
@@ -301,6 +302,8 @@ def _spawn(sock: socket.socket, fds: list[int], zygote_fds: set[int]) -> int:
         view = setup.get("view")
         return View(**{k: tuple(v) if isinstance(v, list) else v for k, v in view.items()}) if view else None
 
+    if len(sys.modules) != primed_modules():
+        prime()  # the zygote imported something since: keep what each learner reads current
     learner = layers.active().fork(load)
     if learner:
         return learner
@@ -325,7 +328,5 @@ def _spawn(sock: socket.socket, fds: list[int], zygote_fds: set[int]) -> int:
 
 
 if __name__ == "__main__":  # a replacement zygote: python -m runner.sandbox.zygote SOCKET_FD
-    import sys
-
     layers.prepare_worker()
     _run(socket.socket(fileno=int(sys.argv[1])))
