@@ -417,7 +417,7 @@ def grade(exercise_id: str = typer.Argument(..., help="Exercise id, or `merge` t
         from runner.grading.client import GraderPool
         from runner.sandbox import layers
 
-        with GraderPool(jobs).start() as pool:  # its workers start while the class is read
+        with GraderPool(jobs).start(1) as pool:  # a worker starts while the class is read
             exercise = practice(settle=False).bank.get(exercise_id)
             layers.warn_if_weakest()  # hostile submissions could change grades here: say so once
             batch.check_writable(csv_file, junit)
@@ -425,6 +425,7 @@ def grade(exercise_id: str = typer.Argument(..., help="Exercise id, or `merge` t
             chosen = batch.resolve_shard(shard_spec, shard_count, os.environ)
             if chosen:
                 entries = batch.shard(entries, *chosen)
+            pool.start(len(entries))
             with batch.Reports(exercise.id, csv_file, junit) as reports:
                 graded = render.run_with_progress(
                     lambda on_result: batch.grade_all(exercise, entries, jobs, on_result, pool=pool),

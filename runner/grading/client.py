@@ -170,9 +170,9 @@ class GraderPool:
     def __enter__(self) -> GraderPool:
         return self
 
-    def start(self) -> GraderPool:
-        """Start every worker now (they import NumPy and pytest while the caller does other work)."""
-        while len(self.workers) < self.size:
+    def start(self, count: int | None = None) -> GraderPool:
+        """Start `count` workers (default: all) now, so they import NumPy and pytest while the caller works."""
+        while len(self.workers) < min(self.size, self.size if count is None else count):
             self._spare()
         return self
 
