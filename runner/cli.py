@@ -417,7 +417,8 @@ def grade(exercise_id: str = typer.Argument(..., help="Exercise id, or `merge` t
         from runner.grading.client import GraderPool
         from runner.sandbox import layers
 
-        with GraderPool(jobs).start(1) as pool:  # a worker starts while the class is read
+        one_file = len(paths) == 1 and paths[0].is_file()
+        with GraderPool(jobs).start(1 if one_file else jobs) as pool:  # workers start while the class is read
             exercise = practice(settle=False).bank.get(exercise_id)
             layers.warn_if_weakest()  # hostile submissions could change grades here: say so once
             batch.check_writable(csv_file, junit)
