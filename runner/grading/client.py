@@ -123,6 +123,10 @@ class _Worker:
             self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             pass
+        try:
+            self.proc.stdin.close()
+        except OSError:  # its reading end is gone: nothing to flush
+            pass
 
     def _spoiled(self, what: str) -> bool:
         self.kill()

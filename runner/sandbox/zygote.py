@@ -18,6 +18,7 @@ Protocol, on a SOCK_SEQPACKET socket shared by the worker and its job processes 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
@@ -52,9 +53,11 @@ class Zygote:
             import subprocess
 
             safe = ["-P"] if sys.version_info >= (3, 11) else []
-            self.pid = subprocess.Popen([sys.executable, *safe, "-m", "runner.sandbox.zygote", str(theirs.fileno())],
-                                        pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/").pid
+            self.process = subprocess.Popen(  # kept: a dropped Popen object would warn, and be reaped behind our back
+                [sys.executable, *safe, "-m", "runner.sandbox.zygote", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, cwd="/")
+            self.pid = self.process.pid
         else:
             self.pid = os.fork()
             if self.pid == 0:
@@ -62,6 +65,7 @@ class Zygote:
                 _run(theirs)  # never returns
         theirs.close()
         self.sock, self.owner, self.layer = ours, os.getpid(), layers.active().name
+        atexit.register(self.sock.close)  # its end of the socket closed: the zygote ends too
         spare(self.pid, subtree=True)  # our clean-up leaves it (and its learners: `clear` ends them) alone
 
     def healthy(self) -> bool:
@@ -172,8 +176,6 @@ def end(pid: int) -> None:
     """Have learner `pid` killed by the zygote that forked it (if it is still there)."""
     if _zygote is not None:
         _zygote.end(pid)
-
-
 
 
 # ---- in the zygote ---------------------------------------------------------------------------------------------
