@@ -155,6 +155,21 @@ def spare(pid: int, subtree: bool = False) -> None:
     (_spared_trees if subtree else _spared).add(pid)
 
 
+def signal_descendants(rounds: int = 50) -> None:
+    """SIGKILL every descendant of this process (and their groups), without waiting for them to finish exiting:
+    a killed process runs no more code. Rounds repeat only for processes started before their parent was killed;
+    exited ones are left for the caller to reap."""
+    me, killed = os.getpid(), set(_spared)
+    for _ in range(rounds):
+        others = [pid for pid in descendants(me, _spared_trees) if pid not in killed]
+        if not others:
+            return
+        for child in others:
+            _signal(child, signal.SIGKILL, group=True)
+            _signal(child, signal.SIGKILL, group=False)
+        killed.update(others)
+
+
 def kill_descendants(rounds: int = 20) -> None:
     """SIGKILL every descendant of this process (and their groups) until none is left, then reap."""
     me = os.getpid()
