@@ -57,14 +57,15 @@ def test_error_reasons_are_one_clear_line(graded):
 
 
 def test_each_worker_and_its_learners_run_on_a_cpu_of_their_own(fixture_bank, tmp_path):
-    """While there are enough CPUs, worker k (with its job and learner processes) runs on the k-th CPU only."""
+    """With as many workers as CPUs, worker k (with its job and learner processes) runs on the k-th CPU only."""
     from runner.grading.client import GraderPool, worker_cpus
 
     cpus = sorted(os.sched_getaffinity(0))
     assert worker_cpus(len(cpus) + 1) == [None] * (len(cpus) + 1)  # more workers than CPUs: the kernel places them
-    if len(cpus) < 2:
-        pytest.skip("one CPU: nothing to pin")
-    assert worker_cpus(2) == cpus[:2]
+    assert worker_cpus(len(cpus)) == cpus
+    if len(cpus) != 2:
+        assert worker_cpus(2) == [None, None]  # fewer: another run may share this machine, so none is pinned
+        pytest.skip("this machine does not have exactly 2 CPUs to pin 2 workers to")
     reports = []
     for i in range(2):
         path = tmp_path / f"s{i}" / "double.py"

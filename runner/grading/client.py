@@ -37,14 +37,15 @@ CPU_ENV = "PRACTICE_WORKER_CPU"  # the CPU a worker (and its job and learner pro
 
 
 def worker_cpus(size: int) -> list[int | None]:
-    """The CPU for each of `size` workers: one each while there are enough (a job process and its learner then
-    hand each call back and forth on one CPU, which costs about half the CPU time of crossing between two), else
-    none (the kernel places them)."""
+    """The CPU for each of `size` workers: one each when there are exactly as many workers as CPUs this process
+    may use (a job process and its learner then hand each call back and forth on one CPU, which costs about half
+    the CPU time of crossing between two), else none: the kernel places them, so two runs side by side on a
+    bigger machine never crowd onto the same CPUs."""
     try:
         cpus = sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return [None] * size
-    return list(cpus[:size]) if size <= len(cpus) else [None] * size
+    return list(cpus) if size == len(cpus) else [None] * size
 
 
 def worker_command(results_fd: int, scratch: str | None = None) -> list[str]:
