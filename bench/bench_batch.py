@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import bench_env  # noqa: E402
+from _timing import bench_env, isolation_layers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,19 +35,6 @@ def outcome_key(result: dict) -> tuple:
 
 
 TARGET = 30.0
-
-
-def layers_to_run(choice: str) -> list[str]:
-    """Isolation layers to measure: every available one (strongest first), or the one named."""
-    sys.path.insert(0, str(ROOT))
-    from runner.sandbox import layers
-
-    available = [cls.key for cls in layers.LAYERS if cls().available()]
-    if choice == "all":
-        return available
-    if choice not in available:
-        sys.exit(f"isolation layer {choice!r} is not available here (available: {', '.join(available)})")
-    return [choice]
 
 
 def grade_batch(practice: list[str], args, folder: Path, env: dict) -> tuple[float, dict]:
@@ -74,7 +61,7 @@ def main() -> None:
     solutions = ROOT / "solutions" / args.exercise
     stub = next((ROOT / "exercises" / args.exercise).glob("*.py"))
     kinds = [solutions / "reference.py", *sorted((solutions / "wrong").glob("*.py")), stub]
-    chosen = layers_to_run(args.isolation)
+    chosen = isolation_layers(args.isolation)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "class"
         folder.mkdir()

@@ -9,6 +9,7 @@ import json
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -263,7 +264,7 @@ def grade_all(exercise: Exercise, entries: list[Entry], jobs: int,
             finish(graded)
 
     runnable = {e.path.resolve(): e for e in entries if e.path is not None}
-    with pool or GraderPool(jobs) as pool:
+    with nullcontext(pool) if pool else GraderPool(jobs) as pool:  # a pool given is its caller's to close
         alone = {path for path, entry in runnable.items() if not entry.helpers}
         for path, result in pool.run(exercise, list(runnable), alone=alone) if runnable else ():
             if checks is None and result.tests:

@@ -155,6 +155,13 @@ def spare(pid: int, subtree: bool = False) -> None:
     (_spared_trees if subtree else _spared).add(pid)
 
 
+def _kill_each(pids: list[int]) -> None:
+    """SIGKILL each process and its group."""
+    for pid in pids:
+        _signal(pid, signal.SIGKILL, group=True)
+        _signal(pid, signal.SIGKILL, group=False)
+
+
 def signal_descendants(rounds: int = 50) -> None:
     """SIGKILL every descendant of this process (and their groups), without waiting for them to finish exiting:
     a killed process runs no more code. Rounds repeat only for processes started before their parent was killed;
@@ -164,9 +171,7 @@ def signal_descendants(rounds: int = 50) -> None:
         others = [pid for pid in descendants(me, _spared_trees) if pid not in killed]
         if not others:
             return
-        for child in others:
-            _signal(child, signal.SIGKILL, group=True)
-            _signal(child, signal.SIGKILL, group=False)
+        _kill_each(others)
         killed.update(others)
 
 
@@ -177,9 +182,7 @@ def kill_descendants(rounds: int = 20) -> None:
         others = [pid for pid in descendants(me, _spared_trees) if pid not in _spared]
         if not others:
             break
-        for child in others:
-            _signal(child, signal.SIGKILL, group=True)
-            _signal(child, signal.SIGKILL, group=False)
+        _kill_each(others)
         reap_children()
         time.sleep(0.002)
     reap_children()
