@@ -245,35 +245,70 @@ _EXCEPTION_GROUPS = tuple(t for t in (getattr(builtins, "BaseExceptionGroup", No
 class GradingPlugin:
     """Registered with pytest.main(plugins=[...]) by a worker, once per exercise.
 
-    Collection happens once. `serve` (the worker's) then takes over the test loop: it forks a process per
-    submission, which calls `begin_job` and lets pytest's own loop run the collected items against that
-    submission; each test's result is emitted as soon as it is known.
+    Collection happens once. `serve` (the worker's) then takes over the test loop: it hands each submission to a
+    job process forked from the collected session (runner/grading/jobserver.py), which grades it with
+    `grade_submission`; each check's result is emitted as soon as it is known.
     """
 
     def __init__(self, serve):
         self.serve = serve
+        self.meta: dict[str, dict] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        """Forget the last submission: nothing of it may reach the next one."""
         self.host: LearnerHost | None = None
         self.emit = None
         self.deadline = float("inf")
         self.in_job = False
+        self.order: list = []  # the checks, in the order this submission runs them
         self.verdicts: dict[str, tuple[str, str]] = {}
-        self.meta: dict[str, dict] = {}
         self.seconds: dict[str, float] = {}  # setup + call + teardown of each check (JUnit `time`)
         self.reveal = False
         self.to_reveal: list = []  # failed checks to search counterexamples for, once every check has run
+        self.cut_short = False  # the run deadline stopped the checks before the last
 
     def begin_job(self, host: LearnerHost, emit, deadline: float, session, reverse: bool = False,
                   reveal: bool = False) -> None:
-        """In the forked job process: grade this submission with the collected items (`reveal`: search a
+        """In a job process: grade this submission with the collected items next (`reveal`: search a
         counterexample for each failed check that may show one)."""
+        self._reset()
         self.host, self.emit, self.deadline, self.in_job = host, emit, deadline, True
         self.reveal = reveal
-        if reverse:
-            session.items.reverse()
-        emit({"event": "collected", "tests": self.checks(session)})
+        self.order = list(reversed(session.items)) if reverse else list(session.items)
+        session.shouldstop = session.shouldfail = False
+        session.testsfailed = 0
+        for item in self.order:
+            item._report_sections, item.user_properties = [], []
+        emit({"event": "collected", "tests": [self.meta[item.nodeid] for item in self.order]})
+
+    def run_checks(self, session) -> None:
+        """Run every check in this submission's order, as pytest's own loop would, then tear down whatever is
+        still set up (module fixtures included), so the next submission starts from nothing."""
+        hook = session.config.hook
+        for i, item in enumerate(self.order):
+            nextitem = self.order[i + 1] if i + 1 < len(self.order) else None
+            hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        session._setupstate.teardown_exact(None)
+
+    def finish_job(self) -> bool:
+        """Search counterexamples, close the learner process and emit `done`; then forget the submission.
+        Return whether every check ran (False: the run deadline stopped them)."""
+        # Counterexamples only now, after every check has run and been reported: a search (its learner calls, a
+        # timeout it meets, state learner code keeps) can never change a score.
+        for n, item in enumerate(self.to_reveal):
+            detail = counterexample(item, self.host, self.deadline, len(self.to_reveal) - n)
+            if detail:
+                self.emit({"event": "detail", "name": self.meta[item.nodeid]["name"], "detail": detail})
+        output = self.host.close()
+        self.emit({"event": "done", "status": "graded", "error": None, "output": output,
+                   "timing": self.host.timing()})
+        finished = not self.cut_short
+        self._reset()
+        return finished
 
     def checks(self, session) -> list[dict]:
-        """Each collected check's name, description and points, in the order they run."""
+        """Each collected check's name, description and points, in collection order."""
         return [self.meta[item.nodeid] for item in session.items]
 
     @pytest.fixture
@@ -308,7 +343,7 @@ class GradingPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item, nextitem):
         if time.monotonic() >= self.deadline:
-            item.session.shouldstop = "the run deadline was reached"
+            self.cut_short = True
             return True  # skip running it; the client reports it as a timeout
         return None
 
@@ -338,20 +373,6 @@ class GradingPlugin:
         self.emit({"event": "test", **meta, "outcome": outcome, "points": points, "message": message,
                    "seconds": round(self.seconds.get(report.nodeid, 0.0), 4)})
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session, exitstatus):
-        if self.in_job:  # the forked job process ends here, after the items' teardown
-            # Counterexamples only now, after every check has run and been reported: a search (its learner
-            # calls, a timeout it meets, state learner code keeps) can never change a score.
-            for n, item in enumerate(self.to_reveal):
-                detail = counterexample(item, self.host, self.deadline, len(self.to_reveal) - n)
-                if detail:
-                    self.emit({"event": "detail", "name": self.meta[item.nodeid]["name"], "detail": detail})
-            output = self.host.close()
-            self.emit({"event": "done", "status": "graded", "error": None, "output": output,
-                       "timing": self.host.timing()})
-            finish_job_process(0)
-
 
 def counterexample(item, host: LearnerHost, deadline: float, searches_left: int = 1) -> dict | None:
     """The smallest input the check's property finds wrong, or None (no `reveal` marker, nothing found, the
@@ -371,8 +392,6 @@ def counterexample(item, host: LearnerHost, deadline: float, searches_left: int 
 
 def finish_job_process(code: int) -> None:
     """End a forked job process at once, with everything it spawned."""
-    import os
-
     from runner.sandbox.reaper import kill_descendants
 
     try:

@@ -11,12 +11,8 @@ starting point, and the fork is killed with everything it spawned at the job's d
 
 from __future__ import annotations
 
-import gc
-import json
 import os
 import sys
-import time
-import traceback
 from pathlib import Path
 
 # Warm imports: everything a job needs, paid once per worker instead of once per submission.
@@ -38,77 +34,14 @@ if __name__ == "__main__":
 import pytest  # noqa: E402
 
 from runner.bank import Bank  # noqa: E402
-from runner.grading.job import (  # noqa: E402
-    open_submission,
-    private_tests,
-    pytest_args,
-    remove_private_tests,
-    run_examples_job,
-)
+from runner.grading.channel import Emitter, JobReader, report_crash  # noqa: E402
+from runner.grading.job import private_tests, pytest_args, remove_private_tests, run_examples_job  # noqa: E402
+from runner.grading.jobserver import JobProcess  # noqa: E402
 from runner.grading.plugin import GradingPlugin, finish_job_process  # noqa: E402
 from runner.sandbox.reaper import become_subreaper, kill_descendants, kill_tree, wait_exit  # noqa: E402
-from runner.sandbox.wire import write_all  # noqa: E402
 
 DEADLINE_GRACE_S = 2.0
 scratch: str | None = None  # the folder the client gave this worker for its private copies (SCRATCH_DIR)
-
-
-class Emitter:
-    """Write events, one per line, to the results channel.
-
-    A check's result waits (at most FLUSH_S) to travel with the next ones, or with the job's last event: one
-    write, and one wake-up of the client, instead of one per check. Nothing reads them before the job ends; a
-    job killed at its deadline loses at most FLUSH_S of them (those checks report the deadline instead).
-    """
-
-    FLUSH_S = 0.05
-    BATCHED = ("collected", "test", "detail")
-
-    def __init__(self, fd: int, job_id):
-        self.fd, self.job_id = fd, job_id
-        self.pending: list[str] = []
-        self.flushed = time.monotonic()
-
-    def __call__(self, event: dict) -> None:
-        self.pending.append(json.dumps({"job": self.job_id, **event}) + "\n")
-        if event.get("event") not in self.BATCHED or time.monotonic() - self.flushed >= self.FLUSH_S:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            data, self.pending = "".join(self.pending).encode(), []
-            write_all(self.fd, data)
-        self.flushed = time.monotonic()
-
-
-class JobReader:
-    """Jobs from a descriptor, one JSON object per line (read unbuffered, so forks never share a buffer)."""
-
-    def __init__(self, fd: int = 0):
-        self.fd, self.buffer, self.pushed = fd, b"", []
-
-    def next(self) -> dict | None:
-        if self.pushed:
-            return self.pushed.pop()
-        while b"\n" not in self.buffer:
-            chunk = os.read(self.fd, 1 << 16)
-            if not chunk:
-                return None
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return json.loads(line) if line.strip() else self.next()
-
-    def push_back(self, job: dict) -> None:
-        self.pushed.append(job)
-
-
-def _report_crash(emit, exc: BaseException) -> None:
-    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    where = f" ({last[0].filename}:{last[0].lineno})" if last else ""
-    try:
-        emit({"event": "done", "status": "error", "error": f"the grader failed: {type(exc).__name__}: {exc}{where}"})
-    except BaseException:  # noqa: BLE001
-        pass
 
 
 def supervise(pid: int, seconds: float, emit) -> None:
@@ -130,6 +63,7 @@ class ExerciseRun:
         self.first, self.jobs, self.results_fd = first, jobs, results_fd
         self.exercise = Bank(first["bank"]).get(first["exercise"])
         self.key = (first["bank"], self.exercise.id)
+        self.tests: Path | None = None  # the private copy of the hidden tests this run collected
 
     def _next(self) -> dict | None:
         if self.first is not None:
@@ -144,37 +78,24 @@ class ExerciseRun:
         return job
 
     def serve(self, plugin: GradingPlugin, session, collected: bool):
-        """pytest_runtestloop: fork per job; the fork returns None so pytest's own loop runs the items."""
-        while (job := self._next()) is not None:
-            emit = Emitter(self.results_fd, job.get("id"))
-            if not collected:
-                emit({"event": "done", "status": "error", "cause": "bank",
-                      "error": f"the hidden tests of {self.exercise.id} could not be collected; this is a bank "
-                               "problem: run `practice validate`"})
-                emit({"event": "end", "deadline": False, "exit": 0})
-                continue
-            # Every check, before learner code runs: a submission that cannot be imported still scores 0 on each
-            # of them, out of the exercise's total (the job's own `collected` gives the order they ran in).
-            emit({"event": "checks", "tests": plugin.checks(session)})
-            gc.freeze()  # the collected state is shared, not copied: no collection in a fork walks it
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    os.setpgid(0, 0)
-                    linux.set_name("practice-job")
-                    become_subreaper()
-                    deadline = time.monotonic() + self.exercise.limits.run_seconds
-                    host = open_submission(self.exercise, Path(job["submission"]), deadline, emit,
-                                           source=job.get("source"), helpers=job.get("helpers", True) is not False)
-                    if host is None:
-                        finish_job_process(0)
-                    plugin.begin_job(host, emit, deadline, session, reverse=bool(job.get("reverse")),
-                                     reveal=bool(job.get("reveal")))
-                    return None
-                except BaseException as exc:  # noqa: BLE001 - report, never hang
-                    _report_crash(emit, exc)
-                    finish_job_process(1)
-            supervise(pid, self.exercise.limits.run_seconds + DEADLINE_GRACE_S, emit)
+        """pytest_runtestloop: hand each job to the job process (runner/grading/jobserver.py)."""
+        folders = [self.tests, self.exercise.support_dir]
+        grader = JobProcess(plugin, session, self.exercise, self.results_fd, folders)
+        try:
+            while (job := self._next()) is not None:
+                emit = Emitter(self.results_fd, job.get("id"))
+                if not collected:
+                    emit({"event": "done", "status": "error", "cause": "bank",
+                          "error": f"the hidden tests of {self.exercise.id} could not be collected; this is a bank "
+                                   "problem: run `practice validate`"})
+                    emit({"event": "end", "deadline": False, "exit": 0})
+                    continue
+                # Every check, before learner code runs: a submission that cannot be imported still scores 0 on
+                # each of them, out of the exercise's total (the job's own `collected` gives the order they ran in).
+                emit({"event": "checks", "tests": plugin.checks(session)})
+                grader.grade(job, emit, self.exercise.limits.run_seconds + DEADLINE_GRACE_S)
+        finally:
+            grader.close()
         return True
 
     def run(self) -> None:
@@ -182,6 +103,7 @@ class ExerciseRun:
         if support.is_dir() and str(support) not in sys.path:
             sys.path.insert(0, str(support))
         tests, owner = private_tests(self.exercise, scratch), os.getpid()  # fresh, before any learner code runs
+        self.tests = tests
         try:
             code = pytest.main(pytest_args(self.exercise, tests), plugins=[GradingPlugin(self.serve)])
         finally:
@@ -206,7 +128,7 @@ def run_examples(job: dict, results_fd: int) -> None:
             run_examples_job(exercise, Path(job["submission"]), emit)
             finish_job_process(0)
         except BaseException as exc:  # noqa: BLE001
-            _report_crash(emit, exc)
+            report_crash(emit, exc)
             finish_job_process(1)
     supervise(pid, exercise.limits.run_seconds + DEADLINE_GRACE_S, emit)
 
@@ -229,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 ExerciseRun(job, jobs, results_fd).run()
         except Exception as exc:  # noqa: BLE001 - e.g. a broken bank: report it for this job, keep serving
-            _report_crash(emit, exc)
+            report_crash(emit, exc)
             emit({"event": "end", "deadline": False, "exit": 1})
     return 0
 

@@ -155,6 +155,17 @@ def spare(pid: int, subtree: bool = False) -> None:
     (_spared_trees if subtree else _spared).add(pid)
 
 
+def unspare(pid: int) -> None:
+    """Undo `spare` for a helper that has ended."""
+    _spared.discard(pid)
+    _spared_trees.discard(pid)
+
+
+def has_children() -> bool:
+    """Whether this process has a child, adopted orphans included (True where /proc cannot tell)."""
+    return _direct_children(os.getpid()) != []
+
+
 def _kill_each(pids: list[int]) -> None:
     """SIGKILL each process and its group."""
     for pid in pids:

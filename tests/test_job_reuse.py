@@ -1,0 +1,175 @@
+"""One job process grades consecutive submissions, and nothing a check keeps reaches the next one.
+
+Each bank below has one check that keeps state in one way, and one check that fails with the pid of the process
+that ran it. A submission graded after another by the same job process reports the same pid; one graded by a fresh
+fork, a different one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from runner.bank import Bank
+from runner.grading.client import GraderPool
+
+HEADER = """\
+import functools
+import os
+
+import numpy as np
+import pytest
+
+
+def test_zz_pid(solution):
+    \"\"\"says which process graded it\"\"\"
+    assert False, f"graded by {os.getpid()}"
+"""
+
+# Each way a check could keep state; `remembered(solution)` must give the first submission's result afterwards.
+WAYS = {
+    "module dict": """
+        _CACHE = {}
+
+        def remembered(solution):
+            if "r" not in _CACHE:
+                _CACHE["r"] = solution.double(np.ones(3))
+            return _CACHE["r"]
+        """,
+    "pytest stash": """
+        KEY = pytest.StashKey[dict]()
+
+        @pytest.fixture
+        def remembered_fixture(request):
+            return request.config.stash.setdefault(KEY, {})
+
+        def remembered(solution, cache):
+            if "r" not in cache:
+                cache["r"] = solution.double(np.ones(3))
+            return cache["r"]
+        """,
+    "mutable default": """
+        def remembered(solution, _box=[]):
+            if not _box:
+                _box.append(solution.double(np.ones(3)))
+            return _box[0]
+        """,
+    "class attribute": """
+        class Memo:
+            value = None
+
+        def remembered(solution):
+            if Memo.value is None:
+                Memo.value = solution.double(np.ones(3))
+            return Memo.value
+        """,
+    "closure": """
+        def _make():
+            box = {}
+
+            def remember(solution):
+                if "r" not in box:
+                    box["r"] = solution.double(np.ones(3))
+                return box["r"]
+            return remember
+
+        remembered = _make()
+        """,
+    "lru_cache": """
+        @functools.lru_cache(maxsize=None)
+        def _first(n):
+            return [None]
+
+        def remembered(solution):
+            box = _first(3)
+            if box[0] is None:
+                box[0] = solution.double(np.ones(3))
+            return box[0]
+        """,
+    "support library": """
+        from memo_lib import remembered
+        """,
+}
+
+CHECK = """
+
+def test_remembered(solution{extra}):
+    \"\"\"uses what it remembered\"\"\"
+    assert np.allclose(remembered(solution{args}), 2.0), "not doubled"
+"""
+
+OTHER_STATE = {
+    "global numpy generator": "np.random.normal()",
+    "environment": "os.environ['PRACTICE_TEST_LEFT'] = '1'",
+    "numpy error settings": "np.seterr(all='ignore')",
+}
+
+
+def make_bank(tmp_path: Path, fixture_bank: Path, body: str) -> Path:
+    bank = tmp_path / "bank"
+    shutil.copytree(fixture_bank, bank)
+    tests = bank / "hidden_tests" / "D1"
+    for old in tests.glob("*.py"):
+        old.unlink()
+    (tests / "test_d1.py").write_text(body)
+    support = bank / "exercises" / "_support"
+    support.mkdir(exist_ok=True)
+    (support / "memo_lib.py").write_text("import numpy as np\n\n" + textwrap.dedent(WAYS["module dict"]))
+    return bank
+
+
+def grade_in_turn(bank: Path, tmp_path: Path, kinds: list[str]) -> list:
+    """Grade the files in this order on one worker (so one job process, where it may be reused)."""
+    right = tmp_path / "right.py"
+    right.write_text("def double(x):\n    return x * 2\n")
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text("def double(x):\n    return x * 3\n")
+    files = []
+    for n, kind in enumerate(kinds):
+        path = tmp_path / "class" / f"s{n}" / "double.py"
+        path.parent.mkdir(parents=True)
+        shutil.copy(right if kind == "right" else wrong, path)
+        files.append(path)
+    with GraderPool(1, env={"PRACTICE_ISOLATION": "process"}) as pool:
+        results = dict(pool.run(Bank(bank).get("D1"), files))
+    return [results[path] for path in files]
+
+
+def pid_of(result) -> str:
+    (check,) = [t for t in result.tests if t.name == "test_zz_pid"]
+    assert check.message.startswith("graded by "), check.message
+    return check.message
+
+
+def outcome(result, name: str) -> str:
+    return next(t.outcome.value for t in result.tests if t.name == name)
+
+
+def test_a_stateless_bank_is_graded_by_one_job_process(tmp_path, fixture_bank):
+    stateless = "\n\ndef remembered(solution):\n    return solution.double(np.ones(3))\n"
+    bank = make_bank(tmp_path, fixture_bank, HEADER + stateless + CHECK.format(extra="", args=""))
+    results = grade_in_turn(bank, tmp_path, ["right", "wrong", "right", "wrong"])
+    assert len({pid_of(r) for r in results}) == 1
+    assert [outcome(r, "test_remembered") for r in results] == ["passed", "failed", "passed", "failed"]
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_state_a_check_keeps_never_reaches_the_next_submission(tmp_path, fixture_bank, way):
+    code = textwrap.dedent(WAYS[way])
+    extra, args = (", remembered_fixture", ", remembered_fixture") if way == "pytest stash" else ("", "")
+    bank = make_bank(tmp_path, fixture_bank, HEADER + code + CHECK.format(extra=extra, args=args))
+    results = grade_in_turn(bank, tmp_path, ["right", "wrong", "wrong"])
+    # Kept, it would have passed the wrong ones with the right one's result.
+    assert [outcome(r, "test_remembered") for r in results] == ["passed", "failed", "failed"], way
+    assert pid_of(results[0]) != pid_of(results[1]) != pid_of(results[2])
+
+
+@pytest.mark.parametrize("what", sorted(OTHER_STATE))
+def test_other_global_state_ends_the_job_process(tmp_path, fixture_bank, what):
+    check = f"\n\ndef test_changes_it(solution):\n    \"\"\"changes it\"\"\"\n    {OTHER_STATE[what]}\n"
+    bank = make_bank(tmp_path, fixture_bank, HEADER + check)
+    first, second = grade_in_turn(bank, tmp_path, ["right", "right"])
+    assert pid_of(first) != pid_of(second)
