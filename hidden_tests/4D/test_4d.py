@@ -160,12 +160,15 @@ def small_params(seed, d=5, m=7):
             "W_dec": W_dec / np.linalg.norm(W_dec, axis=0), "b_dec": r.normal(size=d)}
 
 
-_TRAINED = pytest.StashKey[dict]()
+@pytest.fixture(scope="module")
+def training():
+    """Each seed's training result for this submission (torn down after it: hidden tests keep no state between
+    submissions)."""
+    return {}
 
 
-def trained(solution, request, seed):
-    """Train once per seed and grading run; later checks reuse the result (or the same failure)."""
-    cache = request.config.stash.setdefault(_TRAINED, {})
+def trained(solution, cache, seed):
+    """Train once per seed and submission; later checks reuse the result (or the same failure)."""
     if seed not in cache:
         X, X_held, F = toy_data(seed)
         X0 = X.copy()
@@ -344,10 +347,10 @@ def test_recovery_zero_column(solution):
 # ---- training on the 4A generator -----------------------------------------------------------------------
 
 @pytest.mark.points(2)
-def test_train_shapes_and_unit_decoder(solution, request):
+def test_train_shapes_and_unit_decoder(solution, training):
     """train_sae returns W_enc [m, d], b_enc [m], W_dec [d, m] with unit columns (1 ± 1e-6), b_dec [d]; X unchanged."""
     for seed in TRAIN_SEEDS:
-        params, _, _, X, _, _ = trained(solution, request, seed)
+        params, _, _, X, _, _ = trained(solution, training, seed)
         for key, shape in zip(PARAM_KEYS, [(M, D), (M,), (D, M), (D,)]):
             assert_shape(params[key], shape, f"trained params['{key}']")
             assert_finite(params[key], f"trained params['{key}']")
@@ -357,30 +360,30 @@ def test_train_shapes_and_unit_decoder(solution, request):
 
 
 @pytest.mark.points(4)
-def test_train_mmcs(solution, request):
+def test_train_mmcs(solution, training):
     """On held-out seeds the trained dictionary reaches MMCS ≥ 0.9 against the true features."""
     for seed in TRAIN_SEEDS:
-        params, _, _, _, _, F = trained(solution, request, seed)
+        params, _, _, _, _, F = trained(solution, training, seed)
         assert_shape(params["W_dec"], (D, M), "trained W_dec")
         score = recovery(F, params["W_dec"]).mean()
         assert score >= 0.9, f"MMCS is {score:.3f} on a held-out seed; it should be at least 0.9"
 
 
 @pytest.mark.points(3)
-def test_train_recovers_most_features(solution, request):
+def test_train_recovers_most_features(solution, training):
     """On held-out seeds at least 90% of true features have a dictionary vector at cosine ≥ 0.9."""
     for seed in TRAIN_SEEDS:
-        params, _, _, _, _, F = trained(solution, request, seed)
+        params, _, _, _, _, F = trained(solution, training, seed)
         assert_shape(params["W_dec"], (D, M), "trained W_dec")
         frac = np.mean(recovery(F, params["W_dec"]) >= 0.9)
         assert frac >= 0.9, f"only {100 * frac:.0f}% of true features are recovered at cosine >= 0.9"
 
 
 @pytest.mark.points(2)
-def test_train_few_dead_latents(solution, request):
+def test_train_few_dead_latents(solution, training):
     """After training at most 10% of latents are dead (never active on 4096 held-out inputs)."""
     for seed in TRAIN_SEEDS:
-        params, _, _, _, X_held, _ = trained(solution, request, seed)
+        params, _, _, _, X_held, _ = trained(solution, training, seed)
         assert_shape(params["W_enc"], (M, D), "trained W_enc")
         Z, _ = forward(X_held, params)
         dead = np.mean(~np.any(Z > 0, axis=0))
@@ -388,10 +391,10 @@ def test_train_few_dead_latents(solution, request):
 
 
 @pytest.mark.points(1)
-def test_train_time(solution, request):
+def test_train_time(solution, training):
     """Each training run on 8192 x 16 inputs with m=48 finishes within 20 seconds."""
     for seed in TRAIN_SEEDS:
-        _, elapsed, _, _, _, _ = trained(solution, request, seed)
+        _, elapsed, _, _, _, _ = trained(solution, training, seed)
         assert elapsed <= TIME_LIMIT_S, f"training took {elapsed:.1f} s; it must finish within {TIME_LIMIT_S:.0f} s"
 
 

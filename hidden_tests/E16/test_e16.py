@@ -10,19 +10,25 @@ from runner.checks import assert_dtype, assert_shape
 TRIGRAMS = np.array([[5, 11, 14], [6, 12, 15], [7, 13, 16], [8, 11, 17], [9, 12, 18], [10, 13, 19]])
 FILLERS = np.array([0, 1, 2, 3, 4])
 VOCAB, N_CTX = 20, 9
-_TRAINED = {}
 
 
-def trained(solution):
-    """Train once per grading run and share the weights between the checks that need them."""
-    if "weights" not in _TRAINED:
+@pytest.fixture(scope="module")
+def training():
+    """What this submission's training gave, shared by the checks that need it (torn down after the submission:
+    hidden tests keep no state between submissions)."""
+    return {}
+
+
+def trained(solution, training):
+    """Train once per submission and share the weights between the checks that need them."""
+    if "weights" not in training:
         try:
-            _TRAINED["weights"] = solution.train_skip_trigram(TRIGRAMS, FILLERS, VOCAB, N_CTX, 3)
+            training["weights"] = solution.train_skip_trigram(TRIGRAMS, FILLERS, VOCAB, N_CTX, 3)
         except Exception as exc:  # noqa: BLE001
-            _TRAINED["weights"] = exc
-    if isinstance(_TRAINED["weights"], Exception):
-        raise _TRAINED["weights"]
-    return _TRAINED["weights"]
+            training["weights"] = exc
+    if isinstance(training["weights"], Exception):
+        raise training["weights"]
+    return training["weights"]
 
 
 def heldout(seed, n):
@@ -94,9 +100,9 @@ def test_batch_is_seeded_and_uniform(solution):
 
 
 @pytest.mark.points(3)
-def test_trained_model_accuracy(solution):
+def test_trained_model_accuracy(solution, training):
     """The trained 1-layer, 1-head model predicts c at the last position on >= 90% of held-out sequences."""
-    weights = trained(solution)
+    weights = trained(solution, training)
     assert isinstance(weights, dict), "train_skip_trigram must return a dict of weight arrays"
     model = load_model(weights)
     assert (model.n_layers, model.n_heads) == (1, 1), "the model must have 1 layer with 1 head"
@@ -107,9 +113,9 @@ def test_trained_model_accuracy(solution):
 
 
 @pytest.mark.points(2)
-def test_trained_ov_maps_a_to_c(solution):
+def test_trained_ov_maps_a_to_c(solution, training):
     """read_ov_mapping on the trained model sends every trigram's a to its c."""
-    weights = trained(solution)
+    weights = trained(solution, training)
     got = solution.read_ov_mapping(weights, TRIGRAMS[::-1, 0].copy())
     assert_shape(got, (6,), "OV mapping")
     wrong = int(np.sum(np.asarray(got) != TRIGRAMS[::-1, 2]))
@@ -117,9 +123,9 @@ def test_trained_ov_maps_a_to_c(solution):
 
 
 @pytest.mark.points(1)
-def test_trained_model_holds_the_fixed_parts(solution):
+def test_trained_model_holds_the_fixed_parts(solution, training):
     """The trained model keeps W_E = W_U = W_K = W_V = I and W_pos = 0 (d_model = d_head = vocab), as prescribed."""
-    weights = trained(solution)
+    weights = trained(solution, training)
     assert isinstance(weights, dict), "train_skip_trigram must return a dict of weight arrays"
     eye = np.eye(VOCAB)
     fixed = {"W_E": eye, "W_U": eye, "W_K": eye[None, None], "W_V": eye[None, None],

@@ -47,6 +47,7 @@ a run.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Mapping
 
@@ -93,7 +94,7 @@ class Model:
         self.n_layers, self.n_heads, self.d_head = n_layers, n_heads, d_head
         self.d_model, self.vocab, self.n_ctx = d_model, vocab, w["W_pos"].shape[1]
         self.name = name
-        self.meta = dict(meta or {})
+        self.meta = copy.deepcopy(dict(meta or {}))  # a model never shares its metadata with the library's cache
 
     def __repr__(self) -> str:
         return (f"Model({self.name!r}: n_layers={self.n_layers}, n_heads={self.n_heads}, d_model={self.d_model}, "
