@@ -58,6 +58,7 @@ class GradeResult:
     clock: str = "exercise"  # what elapsed_s/time_limit_s measure: "exercise" (its limit) or "session" (a mock)
     isolation: str = ""  # the sandbox layer learner code ran under (runner/sandbox/layers.py)
     bank_problem: bool = field(default=False, compare=False)  # the bank, not the file, could not be graded
+    kept_state: tuple[str, ...] = field(default=(), compare=False)  # what the checks left changed (stateguard.py)
 
     @property
     def points(self) -> float:

@@ -115,6 +115,11 @@ def graded_checks(exercise: Exercise, report: ExerciseReport, pool, second_pool,
     if report.stub != 0:
         report.add(exercise.stub_path, f"the untouched stub scores {report.stub:g}, not 0. Make every function "
                                        "raise NotImplementedError")
+    kept = sorted({name for result in first.values() for name in result.kept_state})
+    if kept:
+        report.add(exercise.tests_dir, f"the hidden checks keep state from one submission to the next "
+                                       f"({', '.join(kept)}), so each submission needs a fresh grading process. Keep "
+                                       "it in a fixture (docs/AUTHORING.md, \"Hidden tests keep no state\")")
     report.wrong_total = len(wrongs)
     for wrong in wrongs:
         if first[wrong].score < 100:

@@ -173,3 +173,14 @@ def test_other_global_state_ends_the_job_process(tmp_path, fixture_bank, what):
     bank = make_bank(tmp_path, fixture_bank, HEADER + check)
     first, second = grade_in_turn(bank, tmp_path, ["right", "right"])
     assert pid_of(first) != pid_of(second)
+
+
+def test_validate_names_the_state_the_checks_keep(tmp_path, fixture_bank):
+    from runner.validate import validate
+
+    bank = make_bank(tmp_path, fixture_bank, (fixture_bank / "hidden_tests/D1/test_d1.py").read_text()
+                     + textwrap.dedent(WAYS["module dict"]) + CHECK.format(extra="", args=""))
+    (report,), _ = validate(Bank(bank), ["D1"], jobs=1, write_timing=False)
+    (problem,) = [p for p in report.problems if "keep state" in p.message]
+    assert "test_d1._CACHE" in problem.message and "fixture" in problem.message
+    assert problem.path == bank / "hidden_tests" / "D1"

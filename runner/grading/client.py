@@ -329,7 +329,8 @@ def _assemble_grade(exercise: Exercise, events: list[dict]) -> GradeResult:
     details = {e["name"]: e["detail"] for e in events if e.get("event") == "detail"}  # counterexamples (--reveal)
     common = {"exercise": exercise.id, "time_limit_s": exercise.time_limit_s, "output": done.get("output", ""),
               "constraints": exercise.constraints.describe(), "timing": done.get("timing"),
-              "isolation": end.get("isolation") or layers.active().name}  # the worker's, else the pool's choice
+              "isolation": end.get("isolation") or layers.active().name,  # the worker's, else the pool's choice
+              "kept_state": tuple(next((e["kept"] for e in events if e.get("event") == "state"), ()))}
     if done.get("status") == "error" or collected is None:
         if done.get("error"):
             error = done["error"]

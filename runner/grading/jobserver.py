@@ -131,7 +131,10 @@ class JobProcess:
                 if has_children():  # a check started a process: it goes now
                     kill_descendants()
                 served += 1
-                ending = not finished or served >= MAX_JOBS or guard.changed()
+                kept = guard.changes()
+                if kept:  # the worker's `end` follows it: the client reads it with this job's result
+                    Emitter(self.results_fd, job.get("id"))({"event": "state", "kept": kept})
+                ending = not finished or served >= MAX_JOBS or bool(kept)
                 os.write(status_w, b"R" if ending else b"0")
                 if ending:
                     break

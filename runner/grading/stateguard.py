@@ -59,23 +59,32 @@ def _function(func, digest) -> None:
         digest.update(repr(info()).encode())
 
 
-def _namespace(items, owner: str, digest, depth: int = 0, caches: frozenset = frozenset()) -> None:
-    """A module's or class's names and what each holds, in name order (leaving out its declared `caches`)."""
-    for name, value in sorted(items, key=lambda kv: kv[0]):
-        if name.startswith("__") and name.endswith("__") or isinstance(value, _SKIPPED) or name in caches:
-            continue
-        digest.update(name.encode() + b"\0")
-        if isinstance(value, type):
-            if value.__module__ == owner and depth < 2:  # a class of this module: its own data
-                _namespace(vars(value).items(), owner, digest, depth + 1)
-            else:
-                digest.update(f"<class {id(value)}>".encode())
-        elif isinstance(value, types.FunctionType) or hasattr(value, "cache_info"):
-            _function(value, digest)
-        elif callable(value) and not hasattr(value, "__dict__"):
-            digest.update(f"<{type(value).__qualname__} {id(value)}>".encode())
+def _holding(value, owner: str, digest, depth: int = 0) -> None:
+    """Add what one name holds to the digest."""
+    if isinstance(value, type):
+        if value.__module__ == owner and depth < 2:  # a class of this module: its own data
+            _namespace(vars(value).items(), owner, digest, depth + 1)
         else:
-            _value(value, digest)
+            digest.update(f"<class {id(value)}>".encode())
+    elif isinstance(value, types.FunctionType) or hasattr(value, "cache_info"):
+        _function(value, digest)
+    elif callable(value) and not hasattr(value, "__dict__"):
+        digest.update(f"<{type(value).__qualname__} {id(value)}>".encode())
+    else:
+        _value(value, digest)
+
+
+def _names(items, caches: frozenset = frozenset()):
+    """The (name, value) pairs worth comparing, in name order: not dunders, modules or methods, nor `caches`."""
+    return [(name, value) for name, value in sorted(items, key=lambda kv: kv[0])
+            if not (name.startswith("__") and name.endswith("__") or isinstance(value, _SKIPPED) or name in caches)]
+
+
+def _namespace(items, owner: str, digest, depth: int = 0) -> None:
+    """A class's names and what each holds."""
+    for name, value in _names(items):
+        digest.update(name.encode() + b"\0")
+        _holding(value, owner, digest, depth)
 
 
 def _stash(stash, digest) -> None:
@@ -87,7 +96,7 @@ def _stash(stash, digest) -> None:
 
 
 class StateGuard:
-    """Digest the state now, and tell later whether any of it changed."""
+    """Take the state now, and tell later what of it changed."""
 
     def __init__(self, session, folders: list[Path]):
         self.session = session
@@ -95,7 +104,7 @@ class StateGuard:
         self.known: dict[str, bool] = {}  # module name: whether its file lies under one of the folders
         self.modules: list[types.ModuleType] = []
         self.seen = -1  # len(sys.modules) when `modules` was last listed
-        self.baseline = self.digest()
+        self.baseline = self.state()
 
     def bank_modules(self) -> list[types.ModuleType]:
         """The loaded modules of the hidden tests and the support library, by name (listed again only when a
@@ -110,22 +119,30 @@ class StateGuard:
             self.seen = len(sys.modules)
         return self.modules
 
-    def digest(self) -> bytes:
-        """The covered state, as a 20-byte digest."""
-        digest = hashlib.blake2b(digest_size=20)
-        for module in self.bank_modules():
-            digest.update(module.__name__.encode() + b"\1")
-            caches = frozenset(getattr(module, CACHES, ()))
-            _namespace(vars(module).items(), module.__name__, digest, caches=caches)
-        _stash(self.session.config.stash, digest)
-        _stash(self.session.stash, digest)
-        _value(np.random.get_state(legacy=False), digest)
-        _value(random.getstate(), digest)
-        digest.update(repr((np.geterr(), np.get_printoptions(), [id(f) for f in warnings.filters])).encode())
-        environ = sorted((k, v) for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST")  # pytest's own
-        digest.update(repr((os.getcwd(), environ)).encode())
-        return digest.digest()
+    def state(self) -> dict[str, bytes]:
+        """Each covered piece of state, named, as a digest."""
+        parts: dict[str, bytes] = {}
 
-    def changed(self) -> bool:
-        """Whether anything covered differs from when the guard was made."""
-        return self.digest() != self.baseline
+        def part(name: str, add, *args) -> None:
+            digest = hashlib.blake2b(digest_size=16)
+            add(*args, digest)
+            parts[name] = digest.digest()
+
+        for module in self.bank_modules():
+            for name, value in _names(vars(module).items(), frozenset(getattr(module, CACHES, ()))):
+                part(f"{module.__name__}.{name}", _holding, value, module.__name__)
+        part("pytest's config stash", _stash, self.session.config.stash)
+        part("pytest's session stash", _stash, self.session.stash)
+        part("numpy's global random generator", _value, np.random.get_state(legacy=False))
+        part("Python's random generator", _value, random.getstate())
+        part("numpy's settings", _value, repr((np.geterr(), np.get_printoptions())))
+        part("the warning filters", _value, [id(f) for f in warnings.filters])
+        part("the working folder", _value, os.getcwd())
+        part("the environment", _value, sorted((k, v) for k, v in os.environ.items()
+                                               if k != "PYTEST_CURRENT_TEST"))  # pytest's own
+        return parts
+
+    def changes(self) -> list[str]:
+        """What differs from when the guard was made (a piece that appeared or went counts), by name."""
+        now = self.state()
+        return sorted(name for name in now.keys() | self.baseline.keys() if now.get(name) != self.baseline.get(name))
