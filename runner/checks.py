@@ -76,9 +76,14 @@ def assert_close(actual, expected, *, rtol: float = 1e-6, atol: float = 1e-8, wh
 # an input before and after a call always finds it unchanged. The grader reports instead which arguments each
 # call changed in place (`note_modified`), and the checks ask about their arrays with `assert_not_modified`.
 
-# The record lives as long as the grading process of one submission and holds the arrays it names, so a check
-# can ask about an array an earlier check passed (a cached training run, say).
+# The record lasts one submission (the grader clears it before each: `forget_modified`) and holds the arrays it
+# names, so a check can ask about an array an earlier check passed (a cached training run, say).
 _modified: list[tuple[np.ndarray, str]] = []  # (the check's array, the call that changed its copy)
+
+
+def forget_modified() -> None:
+    """Clear the record: a new submission starts (the grader calls this)."""
+    _modified.clear()
 
 
 def note_modified(array: np.ndarray, call: str) -> None:

@@ -51,6 +51,18 @@ WAYS = {
                 cache["r"] = solution.double(np.ones(3))
             return cache["r"]
         """,
+    "node stash": """
+        KEY = pytest.StashKey[dict]()
+
+        @pytest.fixture
+        def remembered_fixture(request):
+            return request.node.parent.stash.setdefault(KEY, {})
+
+        def remembered(solution, cache):
+            if "r" not in cache:
+                cache["r"] = solution.double(np.ones(3))
+            return cache["r"]
+        """,
     "mutable default": """
         def remembered(solution, _box=[]):
             if not _box:
@@ -128,10 +140,13 @@ def grade_in_turn(bank: Path, tmp_path: Path, kinds: list[str]) -> list:
     wrong = tmp_path / "wrong.py"
     wrong.write_text("def double(x):\n    return x * 3\n")
     files = []
+    inplace = tmp_path / "inplace.py"
+    inplace.write_text("def double(x):\n    x *= 2\n    return x\n")
+    sources = {"right": right, "wrong": wrong, "inplace": inplace}
     for n, kind in enumerate(kinds):
         path = tmp_path / "class" / f"s{n}" / "double.py"
         path.parent.mkdir(parents=True)
-        shutil.copy(right if kind == "right" else wrong, path)
+        shutil.copy(sources[kind], path)
         files.append(path)
     with GraderPool(1, env={"PRACTICE_ISOLATION": "process"}) as pool:
         results = dict(pool.run(Bank(bank).get("D1"), files))
@@ -156,10 +171,21 @@ def test_a_stateless_bank_is_graded_by_one_job_process(tmp_path, fixture_bank):
     assert [outcome(r, "test_remembered") for r in results] == ["passed", "failed", "passed", "failed"]
 
 
+def test_what_the_sandbox_recorded_for_one_submission_is_gone_for_the_next(tmp_path, fixture_bank):
+    """runner.checks records which of a check's arrays learner code changed; the record starts empty each time."""
+    check = ("\n\nfrom runner.checks import assert_not_modified\n\n\ndef test_leaves_x(solution):\n"
+             "    \"\"\"leaves x alone\"\"\"\n    x = np.ones(3)\n    solution.double(x)\n"
+             "    assert_not_modified(x, 'x')\n")
+    bank = make_bank(tmp_path, fixture_bank, HEADER + check)
+    results = grade_in_turn(bank, tmp_path, ["inplace", "right", "inplace", "right"])
+    assert [outcome(r, "test_leaves_x") for r in results] == ["failed", "passed", "failed", "passed"]
+    assert len({pid_of(r) for r in results}) == 1  # and the record kept nothing that would end the job process
+
+
 @pytest.mark.parametrize("way", sorted(WAYS))
 def test_state_a_check_keeps_never_reaches_the_next_submission(tmp_path, fixture_bank, way):
     code = textwrap.dedent(WAYS[way])
-    extra, args = (", remembered_fixture", ", remembered_fixture") if way == "pytest stash" else ("", "")
+    extra, args = (", remembered_fixture", ", remembered_fixture") if "stash" in way else ("", "")
     bank = make_bank(tmp_path, fixture_bank, HEADER + code + CHECK.format(extra=extra, args=args))
     results = grade_in_turn(bank, tmp_path, ["right", "wrong", "wrong"])
     # Kept, it would have passed the wrong ones with the right one's result.
@@ -184,3 +210,18 @@ def test_validate_names_the_state_the_checks_keep(tmp_path, fixture_bank):
     (problem,) = [p for p in report.problems if "keep state" in p.message]
     assert "test_d1._CACHE" in problem.message and "fixture" in problem.message
     assert problem.path == bank / "hidden_tests" / "D1"
+
+
+def test_checks_skipped_at_the_run_deadline_end_the_job_process(tmp_path, fixture_bank):
+    """A module fixture the skipped checks still needed is torn down, and the next submission gets a fresh fork."""
+    checks = "".join(f"\n\ndef test_slow_{n}(solution, shared):\n    \"\"\"takes a while\"\"\"\n"
+                     f"    import time\n    time.sleep(0.4)\n" for n in range(6))
+    fixture = "\n\n@pytest.fixture(scope='module')\ndef shared():\n    return {}\n"
+    bank = make_bank(tmp_path, fixture_bank, HEADER + fixture + checks)
+    yaml_path = bank / "exercises" / "D1" / "exercise.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("  run_seconds: 10", "  run_seconds: 1"))
+    first, second = grade_in_turn(bank, tmp_path, ["right", "right"])
+    for result in (first, second):
+        outcomes = [t.outcome.value for t in result.tests]
+        assert "passed" in outcomes and "timeout" in outcomes, outcomes
+    assert pid_of(first) != pid_of(second)

@@ -7,8 +7,9 @@ grades one submission after another, each from the same starting point:
   before it sends the next;
 - what the checks set up for a submission (fixtures of any scope) is torn down after it (GradingPlugin.run_checks);
 - whatever else a check could leave behind is compared after each submission with the state before the first
-  (runner/grading/stateguard.py); on any difference, a check cut short by the run deadline, or MAX_JOBS served,
-  the job process ends and the next submission gets a fresh fork of the untouched worker.
+  (runner/grading/stateguard.py); on any difference, checks skipped at the run deadline, a fixture's failed
+  teardown, or MAX_JOBS served, the job process ends, and the next submission gets a fresh fork of the untouched
+  worker.
 A job process that misses its deadline is killed with everything it started, as the single-use ones were. One
 whose worker dies (learner code can kill it where the layer allows signals) finishes its submission, reports it,
 and ends when its job pipe closes.
@@ -39,8 +40,8 @@ MAX_JOBS = 200  # submissions one job process grades before a fresh fork takes o
 
 
 def grade_submission(plugin: GradingPlugin, session, exercise, job: dict, emit) -> bool:
-    """Grade one job's submission with the collected checks and emit its events. Return whether every check ran
-    (False: the run deadline cut them short)."""
+    """Grade one job's submission with the collected checks and emit its events. Return whether this process is
+    still a clean start for the next (False: the run deadline skipped checks, or a fixture's teardown failed)."""
     deadline = time.monotonic() + exercise.limits.run_seconds
     host = open_submission(exercise, Path(job["submission"]), deadline, emit, source=job.get("source"),
                            helpers=job.get("helpers", True) is not False)
@@ -126,7 +127,7 @@ class JobProcess:
             jobs, served = JobReader(jobs_r), 0
             while (job := jobs.next()) is not None:
                 emit = Emitter(self.results_fd, job.get("id"))
-                finished = grade_submission(self.plugin, self.session, self.exercise, job, emit)
+                clean = grade_submission(self.plugin, self.session, self.exercise, job, emit)
                 emit = None
                 if has_children():  # a check started a process: it goes now
                     kill_descendants()
@@ -134,7 +135,7 @@ class JobProcess:
                 kept = guard.changes()
                 if kept:  # the worker's `end` follows it: the client reads it with this job's result
                     Emitter(self.results_fd, job.get("id"))({"event": "state", "kept": kept})
-                ending = not finished or served >= MAX_JOBS or bool(kept)
+                ending = not clean or served >= MAX_JOBS or bool(kept)
                 os.write(status_w, b"R" if ending else b"0")
                 if ending:
                     break

@@ -257,6 +257,9 @@ class GradingPlugin:
 
     def _reset(self) -> None:
         """Forget the last submission: nothing of it may reach the next one."""
+        from runner.checks import forget_modified
+
+        forget_modified()  # the in-place changes the sandbox recorded for the checks
         self.host: LearnerHost | None = None
         self.emit = None
         self.deadline = float("inf")
@@ -266,7 +269,7 @@ class GradingPlugin:
         self.seconds: dict[str, float] = {}  # setup + call + teardown of each check (JUnit `time`)
         self.reveal = False
         self.to_reveal: list = []  # failed checks to search counterexamples for, once every check has run
-        self.cut_short = False  # the run deadline stopped the checks before the last
+        self.clean = True  # False: the run deadline skipped checks, or a fixture failed its final teardown
 
     def begin_job(self, host: LearnerHost, emit, deadline: float, session, reverse: bool = False,
                   reveal: bool = False) -> None:
@@ -283,17 +286,20 @@ class GradingPlugin:
         emit({"event": "collected", "tests": [self.meta[item.nodeid] for item in self.order]})
 
     def run_checks(self, session) -> None:
-        """Run every check in this submission's order, as pytest's own loop would, then tear down whatever is
-        still set up (module fixtures included), so the next submission starts from nothing."""
+        """Run every check in this submission's order, as pytest's own loop would (the last one's teardown ends
+        every fixture), then tear down whatever checks skipped at the run deadline left set up."""
         hook = session.config.hook
         for i, item in enumerate(self.order):
             nextitem = self.order[i + 1] if i + 1 < len(self.order) else None
             hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-        session._setupstate.teardown_exact(None)
+        try:
+            session._setupstate.teardown_exact(None)
+        except BaseException:  # noqa: BLE001 - a fixture's teardown failed: this process is no clean start now
+            self.clean = False
 
     def finish_job(self) -> bool:
         """Search counterexamples, close the learner process and emit `done`; then forget the submission.
-        Return whether every check ran (False: the run deadline stopped them)."""
+        Return whether this process is still a clean start for the next one (see `clean`)."""
         # Counterexamples only now, after every check has run and been reported: a search (its learner calls, a
         # timeout it meets, state learner code keeps) can never change a score.
         for n, item in enumerate(self.to_reveal):
@@ -303,9 +309,9 @@ class GradingPlugin:
         output = self.host.close()
         self.emit({"event": "done", "status": "graded", "error": None, "output": output,
                    "timing": self.host.timing()})
-        finished = not self.cut_short
+        clean = self.clean
         self._reset()
-        return finished
+        return clean
 
     def checks(self, session) -> list[dict]:
         """Each collected check's name, description and points, in collection order."""
@@ -343,7 +349,7 @@ class GradingPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item, nextitem):
         if time.monotonic() >= self.deadline:
-            self.cut_short = True
+            self.clean = False
             return True  # skip running it; the client reports it as a timeout
         return None
 

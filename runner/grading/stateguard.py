@@ -1,17 +1,19 @@
-"""The state a grading process must not carry from one submission to the next, as one comparable digest.
+"""The state a grading process must not carry from one submission to the next, as named digests.
 
 A job process grades consecutive submissions of one exercise (runner/grading/jobserver.py). Hidden tests keep
 per-submission state in fixtures, which pytest tears down after each submission; anything else they keep (a
 module-level cache, a value in pytest's stash, a global random generator they advanced) would reach the next
-submission. After each submission the job process compares this digest with the one it took before the first,
+submission. After each submission the job process compares these digests with those it took before the first,
 and on any difference it ends, so the next submission is graded by a fresh fork of the untouched worker.
 
-What is covered: every module of the exercise's hidden tests and support library (their data, the defaults,
-attributes, closures and `functools` caches of their functions, and their classes' data), pytest's config and
-session stashes, numpy's and Python's global random generators, numpy's error and print settings, the warning
-filters, the working folder and the environment. Data is compared by value (pickled); what cannot be pickled, by
-identity. A module may name caches of data no submission can influence (a file read once, keyed by its name) in
-`__grading_caches__`; those are left out. See docs/AUTHORING.md, "Hidden tests keep no state".
+What is covered: every module of the exercise's hidden tests and support library, and the platform's helpers for
+checks (runner.checks, runner.counterexamples), each with its data, its functions' defaults, attributes, closures
+and `functools` caches, and its classes' data; pytest's stashes (config, session, every node) and any fixture
+still set up; numpy's and Python's global
+random generators; numpy's error and print settings; the warning filters; the working folder and the environment.
+Data is compared by value (pickled); what cannot be pickled, by identity. A module may name caches of data no
+submission can influence (a file read once, keyed by its name) in `__grading_caches__`; those are left out.
+See docs/AUTHORING.md, "Hidden tests keep no state".
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+PLATFORM_MODULES = ("runner.checks", "runner.counterexamples")  # the platform's helpers that checks call
 CACHES = "__grading_caches__"  # a module's names for its caches of data no submission influences (files read once)
 _SKIPPED = (types.ModuleType, types.BuiltinFunctionType, types.MethodType, property, staticmethod, classmethod)
 
@@ -87,10 +90,34 @@ def _namespace(items, owner: str, digest, depth: int = 0) -> None:
         _holding(value, owner, digest, depth)
 
 
-def _stash(stash, digest) -> None:
-    """A pytest Stash: each key's identity and its value."""
+def pytest_keys() -> frozenset[int]:
+    """pytest's own stash keys (module globals of its modules): what it keeps per run under them is its business."""
+    keys = set()
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("_pytest", "pytest"):
+            keys.update(id(v) for v in list(vars(module).values()) if type(v).__name__ == "StashKey")
+    return frozenset(keys)
+
+
+def _node_stashes(session, skip: frozenset[int], digest) -> None:
+    """The stash of every collected check and of each node above it (a module, a class), but pytest's keys."""
+    nodes = {}
+    for item in session.items:
+        node = item
+        while node is not None and id(node) not in nodes:
+            nodes[id(node)] = node
+            node = node.parent
+    for node in sorted(nodes.values(), key=lambda n: n.nodeid):
+        digest.update(node.nodeid.encode() + b"\0")
+        _stash(node.stash, skip, digest)
+
+
+def _stash(stash, skip: frozenset[int], digest) -> None:
+    """A pytest Stash: each key's identity and its value (leaving out the keys in `skip`)."""
     storage = getattr(stash, "_storage", {})
     for key, value in sorted(storage.items(), key=lambda kv: id(kv[0])):
+        if id(key) in skip:
+            continue
         digest.update(f"{id(key)}".encode())
         _value(value, digest)
 
@@ -98,8 +125,9 @@ def _stash(stash, digest) -> None:
 class StateGuard:
     """Take the state now, and tell later what of it changed."""
 
-    def __init__(self, session, folders: list[Path]):
-        self.session = session
+    def __init__(self, session, folders: list[Path], platform: tuple[str, ...] = PLATFORM_MODULES):
+        self.session, self.platform = session, platform
+        self.pytest_keys = pytest_keys()
         self.roots = tuple(str(folder.resolve()) + os.sep for folder in folders if folder is not None)
         self.known: dict[str, bool] = {}  # module name: whether its file lies under one of the folders
         self.modules: list[types.ModuleType] = []
@@ -114,7 +142,7 @@ class StateGuard:
                 if name not in self.known:
                     path = getattr(module, "__file__", None)
                     self.known[name] = bool(path) and os.path.realpath(path).startswith(self.roots)
-            self.modules = sorted((m for n, m in list(sys.modules.items()) if self.known.get(n)),
+            self.modules = sorted((m for n, m in list(sys.modules.items()) if self.known.get(n) or n in self.platform),
                                   key=lambda m: m.__name__)
             self.seen = len(sys.modules)
         return self.modules
@@ -131,8 +159,10 @@ class StateGuard:
         for module in self.bank_modules():
             for name, value in _names(vars(module).items(), frozenset(getattr(module, CACHES, ()))):
                 part(f"{module.__name__}.{name}", _holding, value, module.__name__)
-        part("pytest's config stash", _stash, self.session.config.stash)
-        part("pytest's session stash", _stash, self.session.stash)
+        part("pytest's config stash", _stash, self.session.config.stash, self.pytest_keys)
+        part("pytest's session stash", _stash, self.session.stash, self.pytest_keys)
+        part("pytest's node stashes", _node_stashes, self.session, self.pytest_keys)
+        part("pytest's fixtures still set up", _value, len(getattr(self.session._setupstate, "stack", ())))
         part("numpy's global random generator", _value, np.random.get_state(legacy=False))
         part("Python's random generator", _value, random.getstate())
         part("numpy's settings", _value, repr((np.geterr(), np.get_printoptions())))
