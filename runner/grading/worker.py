@@ -3,10 +3,10 @@
     python -m runner.grading.worker RESULTS_FD [SCRATCH_DIR]
 
 Reads one JSON job per line on stdin and writes JSON events, one per line, to RESULTS_FD. For consecutive
-grading jobs of the same exercise it runs one pytest session: collection happens once, then each job runs in a
-process forked from that collected state (its own process group), so every submission is graded from the same
-starting point, and the fork is killed with everything it spawned at the job's deadline. Every job ends with an
-`end` event, whatever happened to it.
+grading jobs of the same exercise it runs one pytest session: collection happens once, then a job process forked
+from that collected state (its own process group) grades the jobs one after another, each from the same starting
+point (runner/grading/jobserver.py); it is killed with everything it spawned at a job's deadline. Visible-example
+jobs run in a fork each. Every job ends with an `end` event, whatever happened to it.
 """
 
 from __future__ import annotations
