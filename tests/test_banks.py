@@ -56,7 +56,10 @@ def test_version_and_completion():
     help_text = invoke("--help").stdout
     assert "--install-completion" in help_text and "--show-completion" in help_text
     practice = shutil.which("practice") or str(Path(sys.executable).parent / "practice")
-    script = subprocess.run([practice, "--show-completion", "bash"], capture_output=True, text=True, timeout=60)
+    # Typer detects the shell from the parent process unless told not to; then `--show-completion` takes its name.
+    named = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    script = subprocess.run([practice, "--show-completion", "bash"], capture_output=True, text=True, timeout=60,
+                            env=named)
     assert "complete -o default -F _practice_completion practice" in script.stdout
     # What bash's completion function asks the program, and what it answers for `practice mock st<TAB>`.
     env = {**os.environ, "_PRACTICE_COMPLETE": "complete_bash", "COMP_WORDS": "practice mock st", "COMP_CWORD": "2"}

@@ -202,7 +202,9 @@ def test_interrupted_grade_keeps_what_finished(bank, tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "runner", "grade", "7A", str(tmp_path / "class"), "--jobs", "1",
                              "--json", "--csv", str(out_csv), "--junit", str(out_xml)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal,
+    # even where this suite runs with SIGINT ignored (a background job of a non-interactive shell passes that on)
     lines = [proc.stdout.readline(), proc.stdout.readline()]  # two results are out: interrupt the third or so
     proc.send_signal(signal.SIGINT)
     rest, err = proc.communicate(timeout=30)

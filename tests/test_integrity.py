@@ -77,7 +77,9 @@ def start_slow_submit(cli_env: dict, cwd: Path) -> subprocess.Popen:
     """`practice submit` of a correct but slow file, in its own session (as a terminal would run it)."""
     proc = subprocess.Popen([PRACTICE, "submit", "D1", "--json", "--file", str(INTEGRITY / "slow_double.py")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
-                            env={**os.environ, **cli_env}, start_new_session=True)
+                            env={**os.environ, **cli_env}, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal,
+    # even where this suite runs with SIGINT ignored (a background job of a non-interactive shell passes that on)
     locks = Path(cli_env["PRACTICE_HOME"]) / "locks"
     deadline = time.monotonic() + 30
     while not (locks.is_dir() and any(locks.glob("submission-*.lock"))):
