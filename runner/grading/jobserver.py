@@ -60,6 +60,7 @@ class JobProcess:
         self.results_fd, self.folders = results_fd, folders
         self.pid: int | None = None
         self.jobs_w = self.status_r = -1
+        self.guard: StateGuard | None = None  # taken in the worker, whose state every job process starts from
 
     def grade(self, job: dict, emit, seconds: float) -> None:
         """Have the job process grade `job`, for at most `seconds`; then clean up and emit `end`."""
@@ -105,6 +106,8 @@ class JobProcess:
     def _fork(self) -> None:
         jobs_r, self.jobs_w = os.pipe()
         self.status_r, status_w = os.pipe()
+        if self.guard is None:  # once per exercise, and cheaper here than in each fork (no copy-on-write)
+            self.guard = StateGuard(self.session, self.folders)
         gc.freeze()  # the collected state is shared, not copied: no collection in the job process walks it
         pid = os.fork()
         if pid == 0:
@@ -123,7 +126,7 @@ class JobProcess:
             os.setpgid(0, 0)
             linux.set_name("practice-job")
             become_subreaper()
-            guard = StateGuard(self.session, self.folders)
+            guard = self.guard
             jobs, served = JobReader(jobs_r), 0
             while (job := jobs.next()) is not None:
                 emit = Emitter(self.results_fd, job.get("id"))
