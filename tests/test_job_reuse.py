@@ -115,6 +115,7 @@ def test_remembered(solution{extra}):
 
 OTHER_STATE = {
     "global numpy generator": "np.random.normal()",
+    "Python's generator": "import random; random.random()",
     "environment": "os.environ['PRACTICE_TEST_LEFT'] = '1'",
     "numpy error settings": "np.seterr(all='ignore')",
 }

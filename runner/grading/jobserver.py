@@ -127,6 +127,7 @@ class JobProcess:
             linux.set_name("practice-job")
             become_subreaper()
             guard = self.guard
+            guard.forked()
             jobs, served = JobReader(jobs_r), 0
             while (job := jobs.next()) is not None:
                 emit = Emitter(self.results_fd, job.get("id"))

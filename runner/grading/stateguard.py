@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+PYTHON_RANDOM = "Python's random generator"
 PLATFORM_MODULES = ("runner.checks", "runner.counterexamples")  # the platform's helpers that checks call
 CACHES = "__grading_caches__"  # a module's names for its caches of data no submission influences (files read once)
 _SKIPPED = (types.ModuleType, types.BuiltinFunctionType, types.MethodType, property, staticmethod, classmethod)
@@ -167,13 +168,20 @@ class StateGuard:
         part("pytest's node stashes", _node_stashes, self.session, self.pytest_keys)
         part("pytest's fixtures still set up", _value, len(getattr(self.session._setupstate, "stack", ())))
         part("numpy's global random generator", _value, np.random.get_state(legacy=False))
-        part("Python's random generator", _value, random.getstate())
+        part(PYTHON_RANDOM, _value, random.getstate())
         part("numpy's settings", _value, repr((np.geterr(), np.get_printoptions())))
         part("the warning filters", _value, [id(f) for f in warnings.filters])
         part("the working folder", _value, os.getcwd())
         part("the environment", _value, sorted((k, v) for k, v in os.environ.items()
                                                if k != "PYTEST_CURRENT_TEST"))  # pytest's own
         return parts
+
+    def forked(self) -> None:
+        """In a fork of the process that made the guard: Python reseeds its global generator in every child
+        (random's `os.register_at_fork`), so take that part again."""
+        digest = hashlib.blake2b(digest_size=16)
+        _value(random.getstate(), digest)
+        self.baseline[PYTHON_RANDOM] = digest.digest()
 
     def changes(self) -> list[str]:
         """What differs from when the guard was made (a piece that appeared or went counts), by name."""
