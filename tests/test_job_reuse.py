@@ -226,3 +226,28 @@ def test_checks_skipped_at_the_run_deadline_end_the_job_process(tmp_path, fixtur
         outcomes = [t.outcome.value for t in result.tests]
         assert "passed" in outcomes and "timeout" in outcomes, outcomes
     assert pid_of(first) != pid_of(second)
+
+
+@pytest.mark.parametrize("sig", ["SIGSTOP", "SIGKILL"])
+def test_a_job_process_stopped_or_killed_between_submissions_is_replaced(tmp_path, fixture_bank, sig):
+    """Where learner code may signal the grader (the process layer), what it does to the job process after that
+    process answered must not reach the next submission."""
+    import os
+    import signal
+    import time
+
+    from runner.sandbox.reaper import descendants
+
+    bank = make_bank(tmp_path, fixture_bank, (fixture_bank / "hidden_tests/D1/test_d1.py").read_text())
+    right = tmp_path / "double.py"
+    right.write_text("def double(x):\n    return x * 2\n")
+    exercise = Bank(bank).get("D1")
+    with GraderPool(1, env={"PRACTICE_ISOLATION": "process"}) as pool:
+        assert [r.score for _, r in pool.run(exercise, [right])] == [100]
+        jobs = [pid for pid in descendants(pool.workers[0].proc.pid)
+                if open(f"/proc/{pid}/comm").read().strip() == "practice-job"]
+        assert len(jobs) == 1  # idle, waiting for the next submission
+        os.kill(jobs[0], getattr(signal, sig))
+        start = time.monotonic()
+        assert [r.score for _, r in pool.run(exercise, [right])] == [100]
+        assert time.monotonic() - start < 5  # not the run deadline (10 s) of a job process that never answers

@@ -33,7 +33,16 @@ from runner.grading.job import open_submission
 from runner.grading.plugin import GradingPlugin, finish_job_process
 from runner.grading.stateguard import StateGuard
 from runner.sandbox import layers, linux, zygote
-from runner.sandbox.reaper import become_subreaper, has_children, kill_descendants, kill_tree, spare, unspare, wait_exit
+from runner.sandbox.reaper import (
+    become_subreaper,
+    has_children,
+    kill_descendants,
+    kill_tree,
+    running,
+    spare,
+    unspare,
+    wait_exit,
+)
 from runner.sandbox.wire import write_all
 
 MAX_JOBS = 200  # submissions one job process grades before a fresh fork takes over
@@ -64,6 +73,9 @@ class JobProcess:
 
     def grade(self, job: dict, emit, seconds: float) -> None:
         """Have the job process grade `job`, for at most `seconds`; then clean up and emit `end`."""
+        if self.pid is not None and not running(self.pid):  # stopped or killed since its last answer (learner code
+            kill_tree(self.pid, grace=0.0)  # can signal it where the layer allows): this job gets a fresh one
+            self._ended()
         if self.pid is None:
             self._fork()
         deadline, code = False, 0

@@ -155,6 +155,18 @@ def spare(pid: int, subtree: bool = False) -> None:
     (_spared_trees if subtree else _spared).add(pid)
 
 
+def running(pid: int) -> bool:
+    """Whether our child `pid` is alive and not stopped (it is reaped if it exited)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] != 0:
+            return False
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rpartition(b")")[2].split()[0]
+        return state not in (b"T", b"t", b"Z", b"X")
+    except (ChildProcessError, OSError, IndexError):
+        return False
+
+
 def unspare(pid: int) -> None:
     """Undo `spare` for a helper that has ended."""
     _spared.discard(pid)

@@ -30,7 +30,14 @@ import time
 from runner.sandbox import layers, linux, wire
 from runner.sandbox.child import ChildSpec, prime, primed_modules, serve
 from runner.sandbox.namespaces import View
-from runner.sandbox.reaper import become_subreaper, descendants, kill_descendants, signal_descendants, spare
+from runner.sandbox.reaper import (
+    become_subreaper,
+    descendants,
+    kill_descendants,
+    running,
+    signal_descendants,
+    spare,
+)
 
 SPAWN_SECONDS = 10.0  # a zygote that does not answer a spawn in this time is taken for dead
 
@@ -70,16 +77,7 @@ class Zygote:
 
     def healthy(self) -> bool:
         """Running, not stopped (only its parent can tell; a job process finds out when it asks)."""
-        if os.getpid() != self.owner:
-            return True
-        try:
-            if os.waitpid(self.pid, os.WNOHANG)[0] != 0:
-                return False
-            with open(f"/proc/{self.pid}/stat", "rb") as fh:
-                state = fh.read().rpartition(b")")[2].split()[0]
-            return state not in (b"T", b"t", b"Z", b"X")
-        except (ChildProcessError, OSError, IndexError):
-            return False
+        return os.getpid() != self.owner or running(self.pid)
 
     def spawn(self, fds: list[int], timeout: float = SPAWN_SECONDS) -> int:
         """Fork a learner process that serves on these descriptors; return its pid."""
