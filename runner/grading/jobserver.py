@@ -73,8 +73,10 @@ class JobProcess:
 
     def grade(self, job: dict, emit, seconds: float) -> None:
         """Have the job process grade `job`, for at most `seconds`; then clean up and emit `end`."""
-        if self.pid is not None and not running(self.pid):  # stopped or killed since its last answer (learner code
-            kill_tree(self.pid, grace=0.0)  # can signal it where the layer allows): this job gets a fresh one
+        # Stopped, killed, or with a signal on its way since it last answered (learner code can signal it where the
+        # layer allows; every learner is dead by now, so nothing more is on its way): this job gets a fresh one.
+        if self.pid is not None and not running(self.pid, idle=True):
+            kill_tree(self.pid, grace=0.0)
             self._ended()
         if self.pid is None:
             self._fork()

@@ -155,15 +155,22 @@ def spare(pid: int, subtree: bool = False) -> None:
     (_spared_trees if subtree else _spared).add(pid)
 
 
-def running(pid: int) -> bool:
-    """Whether our child `pid` is alive and not stopped (it is reaped if it exited)."""
+def running(pid: int, idle: bool = False) -> bool:
+    """Whether our child `pid` is alive and not stopped (it is reaped if it exited). `idle`: it is waiting for
+    work, so a signal queued for it (a kill that has not finished, a stop) counts against it too."""
     try:
         if os.waitpid(pid, os.WNOHANG)[0] != 0:
             return False
         with open(f"/proc/{pid}/stat", "rb") as fh:
             state = fh.read().rpartition(b")")[2].split()[0]
-        return state not in (b"T", b"t", b"Z", b"X")
-    except (ChildProcessError, OSError, IndexError):
+        if state in (b"T", b"t", b"Z", b"X"):
+            return False
+        if idle:
+            with open(f"/proc/{pid}/status", "rb") as fh:
+                pending = [int(line.split()[1], 16) for line in fh if line.startswith((b"SigPnd:", b"ShdPnd:"))]
+            return not any(pending)
+        return True
+    except (ChildProcessError, OSError, IndexError, ValueError):
         return False
 
 
