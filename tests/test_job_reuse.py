@@ -29,6 +29,19 @@ def test_zz_pid(solution):
     assert False, f"graded by {os.getpid()}"
 """
 
+STASH_WAY = """
+    KEY = pytest.StashKey[dict]()
+
+    @pytest.fixture
+    def remembered_fixture(request):
+        return {stash}.setdefault(KEY, {{}})
+
+    def remembered(solution, cache):
+        if "r" not in cache:
+            cache["r"] = solution.double(np.ones(3))
+        return cache["r"]
+    """
+
 # Each way a check could keep state; `remembered(solution)` must give the first submission's result afterwards.
 WAYS = {
     "module dict": """
@@ -39,30 +52,8 @@ WAYS = {
                 _CACHE["r"] = solution.double(np.ones(3))
             return _CACHE["r"]
         """,
-    "pytest stash": """
-        KEY = pytest.StashKey[dict]()
-
-        @pytest.fixture
-        def remembered_fixture(request):
-            return request.config.stash.setdefault(KEY, {})
-
-        def remembered(solution, cache):
-            if "r" not in cache:
-                cache["r"] = solution.double(np.ones(3))
-            return cache["r"]
-        """,
-    "node stash": """
-        KEY = pytest.StashKey[dict]()
-
-        @pytest.fixture
-        def remembered_fixture(request):
-            return request.node.parent.stash.setdefault(KEY, {})
-
-        def remembered(solution, cache):
-            if "r" not in cache:
-                cache["r"] = solution.double(np.ones(3))
-            return cache["r"]
-        """,
+    "pytest stash": STASH_WAY.format(stash="request.config.stash"),
+    "node stash": STASH_WAY.format(stash="request.node.parent.stash"),
     "mutable default": """
         def remembered(solution, _box=[]):
             if not _box:

@@ -61,6 +61,13 @@ def grade_submission(plugin: GradingPlugin, session, exercise, job: dict, emit) 
     return plugin.finish_job()
 
 
+def end_job(emit, deadline: bool, code: int) -> None:
+    """In the worker, once a job's process answered, ended or was killed: clean up after it and emit `end`."""
+    zygote.settle()  # the job's learner is dead, and the zygote answers
+    kill_descendants()  # anything else the job started (a job process that serves on is spared)
+    emit({"event": "end", "deadline": deadline, "exit": code, "isolation": layers.active().name})
+
+
 class JobProcess:
     """The worker's handle on its job process for one exercise: forked on first use, replaced once it ends."""
 
@@ -97,9 +104,7 @@ class JobProcess:
                 kill_tree(self.pid, grace=0.05)
             code = status[0] if status else (0 if answer == b"R" else -1)
             self._ended()
-        zygote.settle()  # the learner of this job is dead, and the zygote answers
-        kill_descendants()  # anything else this job started (the job process itself is spared)
-        emit({"event": "end", "deadline": deadline, "exit": code, "isolation": layers.active().name})
+        end_job(emit, deadline, code)
 
     def close(self) -> None:
         """End the job process (it exits when its job pipe closes) and reap it."""

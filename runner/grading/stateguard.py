@@ -9,8 +9,8 @@ and on any difference it ends, so the next submission is graded by a fresh fork 
 What is covered: every module of the exercise's hidden tests and support library, and the platform's helpers for
 checks (runner.checks, runner.counterexamples), each with its data, its functions' defaults, attributes, closures
 and `functools` caches, and its classes' data; pytest's stashes (config, session, every node) and any fixture
-still set up; numpy's and Python's global
-random generators; numpy's error and print settings; the warning filters; the working folder and the environment.
+still set up; numpy's and Python's global random generators; numpy's error and print settings; the warning
+filters; the working folder and the environment.
 Data is compared by value (pickled); what cannot be pickled, by identity. A module may name caches of data no
 submission can influence (a file read once, keyed by its name) in `__grading_caches__`; those are left out.
 See docs/AUTHORING.md, "Hidden tests keep no state".
@@ -33,6 +33,13 @@ PYTHON_RANDOM = "Python's random generator"
 PLATFORM_MODULES = ("runner.checks", "runner.counterexamples")  # the platform's helpers that checks call
 CACHES = "__grading_caches__"  # a module's names for its caches of data no submission influences (files read once)
 _SKIPPED = (types.ModuleType, types.BuiltinFunctionType, types.MethodType, property, staticmethod, classmethod)
+
+
+def _digest(add, *args) -> bytes:
+    """What `add(*args, digest)` puts into a fresh digest."""
+    digest = hashlib.blake2b(digest_size=16)
+    add(*args, digest)
+    return digest.digest()
 
 
 def _value(value, digest) -> None:
@@ -156,9 +163,7 @@ class StateGuard:
         parts: dict[str, bytes] = {}
 
         def part(name: str, add, *args) -> None:
-            digest = hashlib.blake2b(digest_size=16)
-            add(*args, digest)
-            parts[name] = digest.digest()
+            parts[name] = _digest(add, *args)
 
         for module in self.bank_modules():
             for name, value in _names(vars(module).items(), frozenset(getattr(module, CACHES, ()))):
@@ -179,9 +184,7 @@ class StateGuard:
     def forked(self) -> None:
         """In a fork of the process that made the guard: Python reseeds its global generator in every child
         (random's `os.register_at_fork`), so take that part again."""
-        digest = hashlib.blake2b(digest_size=16)
-        _value(random.getstate(), digest)
-        self.baseline[PYTHON_RANDOM] = digest.digest()
+        self.baseline[PYTHON_RANDOM] = _digest(_value, random.getstate())
 
     def changes(self) -> list[str]:
         """What differs from when the guard was made (a piece that appeared or went counts), by name."""

@@ -36,9 +36,9 @@ import pytest  # noqa: E402
 from runner.bank import Bank  # noqa: E402
 from runner.grading.channel import Emitter, JobReader, report_crash  # noqa: E402
 from runner.grading.job import private_tests, pytest_args, remove_private_tests, run_examples_job  # noqa: E402
-from runner.grading.jobserver import JobProcess  # noqa: E402
+from runner.grading.jobserver import JobProcess, end_job  # noqa: E402
 from runner.grading.plugin import GradingPlugin, finish_job_process  # noqa: E402
-from runner.sandbox.reaper import become_subreaper, kill_descendants, kill_tree, wait_exit  # noqa: E402
+from runner.sandbox.reaper import become_subreaper, kill_tree, wait_exit  # noqa: E402
 
 DEADLINE_GRACE_S = 2.0
 scratch: str | None = None  # the folder the client gave this worker for its private copies (SCRATCH_DIR)
@@ -51,9 +51,7 @@ def supervise(pid: int, seconds: float, emit) -> None:
     code = status[0] if finished else -1
     if not finished:
         kill_tree(pid, grace=0.05)
-    zygote.settle()  # the job's learner is dead (killed at the job's deadline), and the zygote answers
-    kill_descendants()
-    emit({"event": "end", "deadline": not finished, "exit": code, "isolation": layers.active().name})
+    end_job(emit, not finished, code)
 
 
 class ExerciseRun:
